@@ -1,0 +1,1 @@
+"""Local stand-in for TMDb, OMDb and the Oscar source. Imports nothing of the pipeline."""

@@ -1,0 +1,202 @@
+"""Every setting of the platform: its environment variable, default, meaning and validation.
+
+This is the one source of truth for configuration. Resources resolve each of their fields as
+"explicit value, else the environment variable, else the default", at run time (never at import),
+and a malformed value fails with a message that names the variable and what it should look like.
+The README's settings table is checked against this registry by a test.
+
+Plain Python: imports nothing of Dagster.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from urllib.parse import urlparse
+
+
+class SettingError(ValueError):
+    """A setting has a value the platform cannot use. The message names the env var and the fix."""
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse_positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("expected a number greater than 0")
+    return value
+
+
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a whole number greater than 0")
+    return value
+
+
+def _parse_non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return value
+
+
+def _parse_fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value <= 1:
+        raise ValueError("expected a fraction between 0 and 1, e.g. 0.01 for 1%")
+    return value
+
+
+def _parse_http_url(raw: str) -> str:
+    parsed = urlparse(raw.strip())
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ValueError("expected an http(s) URL such as https://api.themoviedb.org/3")
+    return raw.strip()
+
+
+def _parse_url_or_path(raw: str) -> str:
+    raw = raw.strip()
+    parsed = urlparse(raw)
+    if parsed.scheme in {"http", "https"}:
+        if not parsed.netloc:
+            raise ValueError("expected an http(s) URL with a host, or a local file path")
+        return raw
+    if parsed.scheme in {"", "file"}:
+        return raw
+    raise ValueError("expected an http(s) URL or a local file path")
+
+
+def _parse_database_url(raw: str) -> str:
+    raw = raw.strip()
+    if not raw.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:", "postgres:")):
+        raise ValueError(
+            "expected a SQLAlchemy URL such as sqlite:////path/warehouse.sqlite or "
+            "postgresql://user@127.0.0.1:5432/cinegraph"
+        )
+    if raw.startswith("postgres:"):
+        # SQLAlchemy 2 no longer accepts the Heroku-style scheme.
+        raw = "postgresql:" + raw[len("postgres:") :]
+    return raw
+
+
+def _parse_str(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+    secret: bool = False
+
+    def resolve(self, explicit: Any = None, environ: Mapping[str, str] | None = None) -> Any:
+        """Explicit value if given, else the env var, else the default; validated either way."""
+        if explicit is not None:
+            raw: Any = explicit
+        else:
+            environ = os.environ if environ is None else environ
+            raw = environ.get(self.env)
+            if raw is None or raw == "":
+                return self.default() if callable(self.default) else self.default
+        if not isinstance(raw, str):
+            raw = str(raw).lower() if isinstance(raw, bool) else str(raw)
+        try:
+            return self.parse(raw)
+        except (TypeError, ValueError) as exc:
+            shown = "<hidden>" if self.secret else repr(raw)
+            raise SettingError(f"{self.env}={shown} is not valid: {exc}. {self.help}") from None
+
+
+def dagster_home(environ: Mapping[str, str] | None = None) -> Path:
+    """DAGSTER_HOME, or `.dagster_home` in the current directory (what `make run` uses)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{dagster_home() / 'warehouse.sqlite'}"
+
+
+def _default_state_dir() -> str:
+    return str(dagster_home())
+
+
+_SETTINGS = [
+    # Warehouse
+    Setting("CINEGRAPH_DATABASE_URL", _default_database_url, _parse_database_url,
+            "The warehouse: a SQLAlchemy URL (sqlite:///... or postgresql://...). "
+            "Default: warehouse.sqlite inside DAGSTER_HOME."),
+    Setting("CINEGRAPH_STATE_DIR", _default_state_dir, _parse_str,
+            "Where instance-wide state shared by all runs lives when the warehouse is SQLite "
+            "(the TMDb rate-limit bucket). Default: DAGSTER_HOME."),
+    # TMDb
+    Setting("TMDB_API_KEY", None, _parse_str,
+            "TMDb v3 API key (sent as the api_key query parameter). Set this or TMDB_ACCESS_TOKEN.",
+            secret=True),
+    Setting("TMDB_ACCESS_TOKEN", None, _parse_str,
+            "TMDb v4 read access token (sent as Authorization: Bearer). Set this or TMDB_API_KEY.",
+            secret=True),
+    Setting("TMDB_BASE_URL", "https://api.themoviedb.org/3", _parse_http_url,
+            "TMDb API v3 base URL. `make run` points it at the local sandbox when no key is set."),
+    Setting("TMDB_EXPORTS_BASE_URL", "https://files.tmdb.org", _parse_http_url,
+            "Base URL of TMDb's daily ID exports (/p/exports/movie_ids_MM_DD_YYYY.json.gz)."),
+    Setting("TMDB_MAX_RPS", 40.0, _parse_positive_float,
+            "Requests per second to TMDb, shared by every run on the instance. Set a number > 0, e.g. 40."),
+    Setting("TMDB_MAX_WORKERS", 16, _parse_positive_int,
+            "Concurrent TMDb detail requests per run (TMDb allows about 20 connections per IP)."),
+    Setting("TMDB_TIMEOUT_SECONDS", 15.0, _parse_positive_float,
+            "Timeout of one TMDb request, in seconds."),
+    Setting("TMDB_MAX_RETRIES", 6, _parse_non_negative_int,
+            "Retries of one TMDb request on 429, 5xx, resets, timeouts and truncated bodies."),
+    Setting("TMDB_INCLUDE_ADULT", False, _parse_bool,
+            "Include adult movies in discovery (TMDb's own default is false)."),
+    Setting("TMDB_FAILURE_THRESHOLD", 0.01, _parse_fraction,
+            "Share of a year's movies whose details may fail before the partition fails (0.01 = 1%)."),
+    # OMDb
+    Setting("OMDB_API_KEY", None, _parse_str,
+            "OMDb API key (sent as the apikey query parameter).", secret=True),
+    Setting("OMDB_BASE_URL", "https://www.omdbapi.com/", _parse_http_url,
+            "OMDb base URL. `make run` points it at the local sandbox when no key is set."),
+    Setting("OMDB_DAILY_LIMIT", 1000, _parse_positive_int,
+            "OMDb requests allowed per UTC day for the key (free keys: 1000; paid: 100000 and up)."),
+    Setting("OMDB_REFRESH_DAYS", 30, _parse_positive_int,
+            "Ratings older than this many days are refreshed once new movies are rated."),
+    Setting("OMDB_NOT_FOUND_RETRY_DAYS", 90, _parse_positive_int,
+            "A movie OMDb does not know is asked again only after this many days."),
+    Setting("OMDB_TIMEOUT_SECONDS", 15.0, _parse_positive_float,
+            "Timeout of one OMDb request, in seconds."),
+    # Oscars
+    Setting("OSCARS_SOURCE_URL",
+            "https://raw.githubusercontent.com/DLu/oscar_data/main/oscars.csv", _parse_url_or_path,
+            "Where the Academy Awards table (tab-separated oscar_data format) is read from: "
+            "an http(s) URL or a local path."),
+    # Automation
+    Setting("CATALOG_BACKFILL_YEARS_PER_DAY", 1, _parse_positive_int,
+            "How many never-imported years the catalog_backfill sensor starts per day."),
+]
+
+SETTINGS: dict[str, Setting] = {setting.env: setting for setting in _SETTINGS}
+
+
+def setting(env: str, explicit: Any = None, environ: Mapping[str, str] | None = None) -> Any:
+    """Resolve one setting by its env var name (explicit value > env var > default)."""
+    return SETTINGS[env].resolve(explicit, environ)
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The secret values currently configured, for redaction."""
+    environ = os.environ if environ is None else environ
+    return [environ[s.env] for s in _SETTINGS if s.secret and environ.get(s.env)]
