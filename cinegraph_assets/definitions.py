@@ -3,15 +3,20 @@ plus the resources they share."""
 
 import dagster as dg
 
-from cinegraph_assets.automation.definitions import defs as automation_defs
-from cinegraph_assets.omdb.definitions import defs as omdb_defs
-from cinegraph_assets.oscars.definitions import defs as oscars_defs
-from cinegraph_assets.reporting.definitions import defs as reporting_defs
+from cinegraph_assets.automation import definitions as automation
+from cinegraph_assets.omdb import definitions as omdb
+from cinegraph_assets.oscars import definitions as oscars
+from cinegraph_assets.reporting import definitions as reporting
 from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.tmdb.definitions import defs as tmdb_defs
+from cinegraph_assets.tmdb import definitions as tmdb
 
-shared_resources = dg.Definitions(resources={"warehouse": WarehouseResource()})
-
+# Dagster loads the single Definitions object at module scope, so the rooms are imported as modules
+# and merged here rather than imported by name.
 defs = dg.Definitions.merge(
-    shared_resources, tmdb_defs, omdb_defs, oscars_defs, automation_defs, reporting_defs
+    dg.Definitions(resources={"warehouse": WarehouseResource()}),
+    tmdb.defs,
+    omdb.defs,
+    oscars.defs,
+    automation.defs,
+    reporting.defs,
 )

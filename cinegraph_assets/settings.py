@@ -116,8 +116,10 @@ class Setting:
         try:
             return self.parse(raw)
         except (TypeError, ValueError) as exc:
-            shown = "<hidden>" if self.secret else repr(raw)
-            raise SettingError(f"{self.env}={shown} is not valid: {exc}. {self.help}") from None
+            if self.secret:
+                # The parser's own message may quote the value (int() does): never echo a secret.
+                raise SettingError(f"{self.env} is not valid. {self.help}") from None
+            raise SettingError(f"{self.env}={raw!r} is not valid: {exc}. {self.help}") from None
 
 
 def dagster_home(environ: Mapping[str, str] | None = None) -> Path:
