@@ -52,3 +52,186 @@ movies = sa.Table(
     sa.Column("fetched_at", UTCDateTime),
     sa.Column("deleted_at", UTCDateTime),
 )
+
+# ---------------------------------------------------------------------------------------------
+# TMDb (migration 0002): discovery, the raw details staging area, fetch failures, and the
+# normalized child tables of movies. Child rows key on tmdb_id without foreign keys on purpose:
+# a per-row foreign-key check costs more than the whole insert at 60,000 credit rows a second,
+# and catalog.normalize_staged replaces a movie's child rows explicitly in the same transaction
+# as its movies row (the "ON DELETE CASCADE" of the contract, done by hand).
+# ---------------------------------------------------------------------------------------------
+
+discovery_windows = sa.Table(
+    "discovery_windows",
+    metadata,
+    # One leaf /discover/movie query whose pages were all walked, with TMDb's total for it.
+    sa.Column("release_year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("start_date", sa.Date, primary_key=True),
+    sa.Column("end_date", sa.Date, primary_key=True),
+    sa.Column("extra_filter", sa.Text, primary_key=True),  # "" or what split a crowded day
+    sa.Column("tmdb_total", sa.Integer, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("discovered_at", UTCDateTime, nullable=False),
+)
+
+discovered_movies = sa.Table(
+    "discovered_movies",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("release_year", sa.Integer, nullable=False, index=True),  # the year discover put it in
+    sa.Column("release_date", sa.Date),
+    sa.Column("popularity", sa.Float),
+    sa.Column("adult", sa.Boolean),
+    sa.Column("video", sa.Boolean),
+    sa.Column("title", sa.Text),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("vanished_at", UTCDateTime),  # not returned by its year's last discovery
+    sa.Column("changed_at", UTCDateTime),  # TMDb reported a change, or discover moved its year
+    sa.Column("deleted_at", UTCDateTime),  # details answered 404
+)
+
+tmdb_details_staging = sa.Table(
+    "tmdb_details_staging",
+    metadata,
+    # Raw /movie/{id} responses saved as they arrive, until normalize_staged moves them to movies.
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("release_year", sa.Integer, index=True),  # year of the payload's release_date
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+tmdb_fetch_failures = sa.Table(
+    "tmdb_fetch_failures",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("release_year", sa.Integer, index=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_attempt_at", UTCDateTime, nullable=False),
+)
+
+genres = sa.Table(
+    "genres",
+    metadata,
+    sa.Column("genre_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text),
+)
+
+movie_genres = sa.Table(
+    "movie_genres",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("genre_id", sa.Integer, primary_key=True, autoincrement=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("person_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text),
+    sa.Column("original_name", sa.Text),
+    sa.Column("gender", sa.Integer),
+    sa.Column("known_for_department", sa.Text),
+    sa.Column("profile_path", sa.Text),
+)
+
+movie_cast = sa.Table(
+    "movie_cast",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("credit_id", sa.Text, primary_key=True),
+    sa.Column("person_id", sa.Integer, nullable=False, index=True),
+    sa.Column("cast_order", sa.Integer),
+    sa.Column("character", sa.Text),
+)
+
+movie_crew = sa.Table(
+    "movie_crew",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("credit_id", sa.Text, primary_key=True),
+    sa.Column("person_id", sa.Integer, nullable=False, index=True),
+    sa.Column("department", sa.Text),
+    sa.Column("job", sa.Text),
+)
+
+movie_release_dates = sa.Table(
+    "movie_release_dates",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("country", sa.Text, primary_key=True),  # ISO 3166-1
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),  # position in the country's list
+    sa.Column("release_type", sa.Integer),  # 1 premiere .. 6 TV
+    sa.Column("release_date", sa.Date),
+    sa.Column("certification", sa.Text),
+    sa.Column("language", sa.Text),
+    sa.Column("note", sa.Text),
+)
+
+movie_external_ids = sa.Table(
+    "movie_external_ids",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("imdb_id", sa.Text),
+    sa.Column("wikidata_id", sa.Text),
+    sa.Column("facebook_id", sa.Text),
+    sa.Column("instagram_id", sa.Text),
+    sa.Column("twitter_id", sa.Text),
+)
+
+movie_videos = sa.Table(
+    "movie_videos",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("video_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("site", sa.Text),
+    sa.Column("video_key", sa.Text),  # the id on the site (YouTube key)
+    sa.Column("video_type", sa.Text),  # Trailer, Teaser, Clip...
+    sa.Column("official", sa.Boolean),
+    sa.Column("size", sa.Integer),
+    sa.Column("language", sa.Text),
+    sa.Column("country", sa.Text),
+    sa.Column("published_at", UTCDateTime),
+)
+
+keywords = sa.Table(
+    "keywords",
+    metadata,
+    sa.Column("keyword_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text),
+)
+
+movie_keywords = sa.Table(
+    "movie_keywords",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("keyword_id", sa.Integer, primary_key=True, autoincrement=False, index=True),
+)
+
+movie_watch_providers = sa.Table(
+    "movie_watch_providers",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("country", sa.Text, primary_key=True),
+    sa.Column("offer_type", sa.Text, primary_key=True),  # flatrate, rent, buy, free, ads
+    sa.Column("provider_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("provider_name", sa.Text),
+    sa.Column("display_priority", sa.Integer),
+    sa.Column("link", sa.Text),
+)
+
+# Child tables of movies, keyed on tmdb_id: normalize_staged replaces them per movie.
+MOVIE_CHILD_TABLES = (
+    movie_genres,
+    movie_cast,
+    movie_crew,
+    movie_release_dates,
+    movie_external_ids,
+    movie_videos,
+    movie_keywords,
+    movie_watch_providers,
+)
