@@ -2,4 +2,12 @@
 
 import dagster as dg
 
-defs = dg.Definitions()
+from cinegraph_assets.oscars.assets import oscar_nominations
+from cinegraph_assets.oscars.checks import oscar_checks
+from cinegraph_assets.oscars.resource import OscarsSourceResource
+
+defs = dg.Definitions(
+    assets=[oscar_nominations],
+    asset_checks=oscar_checks,
+    resources={"oscars_source": OscarsSourceResource()},
+)

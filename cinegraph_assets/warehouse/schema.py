@@ -235,3 +235,68 @@ MOVIE_CHILD_TABLES = (
     movie_keywords,
     movie_watch_providers,
 )
+
+# ---------------------------------------------------------------------------------------------
+# Oscars (migration 0004): the Academy Awards table, one row per nomination and film named,
+# linked to movies (tmdb_id) and to the people in their credits. tmdb_id has no foreign key: a
+# nomination is loaded whether or not its movie has been imported yet, and is re-matched later.
+# ---------------------------------------------------------------------------------------------
+
+oscar_ceremonies = sa.Table(
+    "oscar_ceremonies",
+    metadata,
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("year", sa.Integer, nullable=False),  # the film year honoured (1927 for "1927/28")
+    sa.Column("year_label", sa.String(16), nullable=False),  # as the source writes it
+    sa.Column("ceremony_date", sa.Date),  # the source does not give it; null until known
+)
+
+oscar_categories = sa.Table(
+    "oscar_categories",
+    metadata,
+    sa.Column("canonical_category", sa.String(200), primary_key=True),
+    sa.Column("award_class", sa.String(32), nullable=False),  # Title, Acting, ..., SciTech, Special
+    sa.Column("raw_names", JSONType, nullable=False),  # every wording used over the decades
+)
+
+oscar_nominations = sa.Table(
+    "oscar_nominations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # Natural key: the source row's key plus the film's position, so re-loading upserts in place.
+    sa.Column("nomination_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("source_key", sa.String(48), nullable=False, index=True),  # shared by a row's films
+    sa.Column("ceremony", sa.Integer, nullable=False, index=True),
+    sa.Column("film_year", sa.Integer, nullable=False, index=True),
+    sa.Column("year_label", sa.String(16), nullable=False),
+    sa.Column("award_class", sa.String(32), nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("canonical_category", sa.String(200), nullable=False, index=True),
+    sa.Column("film_position", sa.Integer),  # null when the category names no film
+    sa.Column("film_title", sa.Text),
+    sa.Column("film_imdb_id", sa.String(16), index=True),
+    sa.Column("tmdb_id", sa.Integer, index=True),  # the matched movie, or null
+    sa.Column("match_method", sa.String(16)),  # imdb_id | title | null
+    sa.Column("match_confidence", sa.Float),
+    sa.Column("unmatched_reason", sa.String(32)),  # no_movie_with_title | ambiguous | no_film_for_category
+    sa.Column("winner", sa.Boolean, nullable=False),
+    sa.Column("name", sa.Text),  # the nomination's text for who is nominated
+    sa.Column("detail", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("citation", sa.Text),
+)
+
+oscar_nominees = sa.Table(
+    "oscar_nominees",
+    metadata,
+    sa.Column(
+        "nomination_id", sa.Integer,
+        sa.ForeignKey("oscar_nominations.id", ondelete="CASCADE"),
+        primary_key=True, autoincrement=False,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("imdb_person_id", sa.String(16), index=True),  # nm... or co... (a company)
+    sa.Column("tmdb_person_id", sa.Integer, index=True),  # from the matched movie's credits
+    sa.Column("link_method", sa.String(16)),  # name | null
+)

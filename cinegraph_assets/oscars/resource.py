@@ -1,0 +1,48 @@
+"""The Oscar source as a Dagster resource: where the oscar_data table is read from, and its cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+
+from cinegraph_assets.oscars.source import (
+    OscarsTable,
+    SourceSnapshot,
+    fetch_oscars_source,
+    parse_oscars_tsv,
+)
+from cinegraph_assets.settings import setting
+
+#: Seconds to wait for the upstream file (about 1.5 MB).
+DOWNLOAD_TIMEOUT_SECONDS = 60.0
+
+
+class OscarsSourceResource(dg.ConfigurableResource):
+    """The Academy Awards table (tab-separated oscar_data format), downloaded only when it changed.
+
+    Fields left at None are resolved when a run starts: source_url from OSCARS_SOURCE_URL (an http(s)
+    URL or a local path), state_dir (where the download is cached with its ETag, Last-Modified and
+    sha256) from CINEGRAPH_STATE_DIR.
+    """
+
+    source_url: Optional[str] = None
+    state_dir: Optional[str] = None
+
+    def resolved_source(self) -> str:
+        return setting("OSCARS_SOURCE_URL", self.source_url)
+
+    def resolved_state_dir(self) -> Path:
+        return Path(setting("CINEGRAPH_STATE_DIR", self.state_dir))
+
+    def fetch(self) -> SourceSnapshot:
+        """The source file, from the cache when the server says it has not changed."""
+        return fetch_oscars_source(
+            self.resolved_source(), self.resolved_state_dir(), timeout=DOWNLOAD_TIMEOUT_SECONDS
+        )
+
+    def read_table(self) -> tuple[SourceSnapshot, OscarsTable]:
+        """Fetch and parse the whole table."""
+        snapshot = self.fetch()
+        return snapshot, parse_oscars_tsv(snapshot.read_text())
