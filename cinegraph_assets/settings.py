@@ -180,6 +180,11 @@ _SETTINGS = [
             "A movie OMDb does not know is asked again only after this many days."),
     Setting("OMDB_TIMEOUT_SECONDS", 15.0, _parse_positive_float,
             "Timeout of one OMDb request, in seconds."),
+    Setting("OMDB_MAX_RETRIES", 4, _parse_non_negative_int,
+            "Retries of one OMDb request on 5xx, resets and timeouts (each retry spends quota)."),
+    Setting("OMDB_CLOCK_OFFSET_DAYS", 0, _parse_non_negative_int,
+            "Testing aid: days added to the clock the OMDb quota ledger and refresh ages follow, "
+            "to keep step with a sandbox whose day was advanced. Leave unset in production."),
     # Oscars
     Setting("OSCARS_SOURCE_URL",
             "https://raw.githubusercontent.com/DLu/oscar_data/main/oscars.csv", _parse_url_or_path,

@@ -300,3 +300,50 @@ oscar_nominees = sa.Table(
     sa.Column("tmdb_person_id", sa.Integer, index=True),  # from the matched movie's credits
     sa.Column("link_method", sa.String(16)),  # name | null
 )
+
+# ---------------------------------------------------------------------------------------------
+# OMDb (migration 0003)
+# ---------------------------------------------------------------------------------------------
+
+#: One row per movie and rating source (imdb, rotten_tomatoes, metacritic), replaced wholesale on
+#: every successful OMDb fetch of the movie.
+movie_ratings = sa.Table(
+    "movie_ratings",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("value_raw", sa.String(64)),
+    sa.Column("value_0_100", sa.Float),
+    sa.Column("votes", sa.BigInteger),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+#: One row per movie OMDb was asked about: the last answer, its facts, and when to ask again.
+#: status: ok, not_found, incorrect_imdb_id, parse_error, omdb_error, unavailable.
+omdb_movies = sa.Table(
+    "omdb_movies",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("imdb_id", sa.String(16), nullable=False),
+    sa.Column("omdb_data", JSONType),
+    sa.Column("box_office_usd", sa.BigInteger),
+    sa.Column("rated", sa.String(32)),
+    sa.Column("awards_text", sa.Text),
+    sa.Column("oscar_wins", sa.Integer),
+    sa.Column("oscar_nominations", sa.Integer),
+    sa.Column("total_wins", sa.Integer),
+    sa.Column("total_nominations", sa.Integer),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("error", sa.Text),
+    sa.Column("retry_after", UTCDateTime),
+)
+
+#: OMDb requests spent per UTC day, shared by every run on the instance (the key's daily quota).
+omdb_quota_ledger = sa.Table(
+    "omdb_quota_ledger",
+    metadata,
+    sa.Column("utc_day", sa.Date, primary_key=True),
+    sa.Column("requests_used", sa.Integer, nullable=False),
+    sa.Column("daily_limit", sa.Integer, nullable=False),
+)

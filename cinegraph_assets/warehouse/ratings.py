@@ -1,0 +1,324 @@
+"""The OMDb room's SQL: which movies need ratings, saving one movie's answer, the quota ledger, and
+the summaries the asset, its check and the automation sensors report.
+
+Every function takes a Connection and runs in the caller's transaction, so a caller decides what is
+atomic (one movie's rows together; one quota reservation on its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cinegraph_assets.warehouse.schema import movie_ratings, movies, omdb_movies, omdb_quota_ledger
+from cinegraph_assets.warehouse.upserts import replace_rows, upsert
+
+#: Answers after which asking again soon is pointless; retried after OMDB_NOT_FOUND_RETRY_DAYS.
+NOT_FOUND_STATUSES = ("not_found", "incorrect_imdb_id")
+OK = "ok"
+
+
+@dataclass(frozen=True)
+class PendingMovie:
+    tmdb_id: int
+    imdb_id: str
+    never_fetched: bool
+
+
+def _eligible(year: int | None = None) -> sa.ColumnElement[bool]:
+    """Movies OMDb can be asked about: alive, with an IMDb id (and of the year, if given)."""
+    condition = sa.and_(
+        movies.c.imdb_id.is_not(None), movies.c.imdb_id != "", movies.c.deleted_at.is_(None)
+    )
+    if year is not None:
+        condition = sa.and_(condition, movies.c.release_year == year)
+    return condition
+
+
+def _joined() -> sa.FromClause:
+    return movies.outerjoin(omdb_movies, omdb_movies.c.tmdb_id == movies.c.tmdb_id)
+
+
+def _due(now: datetime, refresh_days: int) -> sa.ColumnElement[bool]:
+    """Whether an eligible movie (joined to its omdb_movies row) should be asked now.
+
+    Never asked (or its IMDb id changed since); rated longer ago than refresh_days; or a failure
+    whose retry_after has passed (not found: after OMDB_NOT_FOUND_RETRY_DAYS; malformed or
+    unavailable answers: the next run).
+    """
+    refresh_before = now - timedelta(days=refresh_days)
+    return sa.or_(
+        omdb_movies.c.tmdb_id.is_(None),
+        omdb_movies.c.imdb_id != movies.c.imdb_id,
+        sa.and_(omdb_movies.c.status == OK, omdb_movies.c.fetched_at < refresh_before),
+        sa.and_(omdb_movies.c.status != OK, omdb_movies.c.retry_after <= now),
+    )
+
+
+def movies_pending_ratings(
+    conn: Connection,
+    year: int,
+    now: datetime,
+    refresh_days: int = 30,
+    not_found_retry_days: int = 90,
+) -> list[PendingMovie]:
+    """The year's movies OMDb should be asked about now, in the order the quota should be spent.
+
+    Never-fetched movies first, most popular first; then movies never rated whose earlier answer
+    failed; then refreshes, oldest ratings first. (not_found_retry_days is applied when a failure
+    is recorded, as its retry_after; it is accepted here so callers pass one set of settings.)
+    """
+    del not_found_retry_days  # already folded into omdb_movies.retry_after
+    never = sa.or_(omdb_movies.c.tmdb_id.is_(None), omdb_movies.c.imdb_id != movies.c.imdb_id)
+    rank = sa.case(
+        (never, 0),
+        (omdb_movies.c.status != OK, 1),
+        else_=2,
+    )
+    popularity_first = sa.case((rank < 2, movies.c.popularity), else_=None)
+    query = (
+        sa.select(movies.c.tmdb_id, movies.c.imdb_id, rank.label("rank"))
+        .select_from(_joined())
+        .where(_eligible(year), _due(now, refresh_days))
+        .order_by(
+            rank,
+            popularity_first.desc().nulls_last(),
+            omdb_movies.c.fetched_at.asc().nulls_first(),
+            movies.c.tmdb_id,
+        )
+    )
+    return [
+        PendingMovie(tmdb_id=row.tmdb_id, imdb_id=row.imdb_id, never_fetched=row.rank == 0)
+        for row in conn.execute(query)
+    ]
+
+
+def fetched_since(conn: Connection, tmdb_id: int, since: datetime) -> bool:
+    """Whether another run already asked OMDb about this movie since `since` (saves quota when two
+    runs of the same year overlap)."""
+    row = conn.execute(
+        sa.select(omdb_movies.c.fetched_at).where(omdb_movies.c.tmdb_id == tmdb_id)
+    ).first()
+    return row is not None and _as_utc(row.fetched_at) >= since
+
+
+def upsert_ratings(
+    conn: Connection,
+    tmdb_id: int,
+    imdb_id: str,
+    facts: Mapping[str, Any],
+    ratings: Iterable[Mapping[str, Any]],
+    raw: Mapping[str, Any] | None,
+    fetched_at: datetime,
+) -> int:
+    """Save one movie's successful answer: its facts and all its rating rows, replacing the old
+    ones. Call it inside one transaction so readers never see a movie half-written.
+
+    facts: box_office_usd, rated, awards_text, oscar_wins, oscar_nominations, total_wins,
+    total_nominations. ratings: dicts with source, value_raw, value_0_100, votes.
+    Returns the number of rating rows written.
+    """
+    row = {
+        "tmdb_id": tmdb_id,
+        "imdb_id": imdb_id,
+        "omdb_data": dict(raw) if raw is not None else None,
+        "box_office_usd": facts.get("box_office_usd"),
+        "rated": facts.get("rated"),
+        "awards_text": facts.get("awards_text"),
+        "oscar_wins": facts.get("oscar_wins"),
+        "oscar_nominations": facts.get("oscar_nominations"),
+        "total_wins": facts.get("total_wins"),
+        "total_nominations": facts.get("total_nominations"),
+        "fetched_at": fetched_at,
+        "status": OK,
+        "error": None,
+        "retry_after": None,
+    }
+    upsert(conn, omdb_movies, [row], key=["tmdb_id"])
+    rows = [
+        {
+            "tmdb_id": tmdb_id,
+            "source": rating["source"],
+            "value_raw": rating["value_raw"],
+            "value_0_100": rating.get("value_0_100"),
+            "votes": rating.get("votes"),
+            "fetched_at": fetched_at,
+        }
+        for rating in ratings
+    ]
+    return replace_rows(conn, movie_ratings, movie_ratings.c.tmdb_id == tmdb_id, rows)
+
+
+def record_omdb_failure(
+    conn: Connection,
+    tmdb_id: int,
+    imdb_id: str,
+    status: str,
+    error: str,
+    fetched_at: datetime,
+    retry_after: datetime,
+    raw: Mapping[str, Any] | None = None,
+) -> None:
+    """Record that OMDb's answer about a movie was not usable, why, and when to ask again.
+
+    Ratings saved by an earlier successful fetch are kept (they are still the best we know);
+    the movie counts as failed until a later fetch succeeds.
+    """
+    upsert(
+        conn,
+        omdb_movies,
+        [
+            {
+                "tmdb_id": tmdb_id,
+                "imdb_id": imdb_id,
+                "omdb_data": dict(raw) if raw is not None else None,
+                "fetched_at": fetched_at,
+                "status": status,
+                "error": error[:2000],
+                "retry_after": retry_after,
+            }
+        ],
+        key=["tmdb_id"],
+    )
+
+
+def ratings_summary(
+    conn: Connection, year: int, now: datetime, refresh_days: int = 30
+) -> dict[str, Any]:
+    """Counts for one year: eligible (alive, with an IMDb id), rated (last answer ok), pending
+    (due to be asked now), failed (by status), coverage_pct (rated / eligible)."""
+    eligible = conn.execute(
+        sa.select(sa.func.count()).select_from(movies).where(_eligible(year))
+    ).scalar_one()
+    by_status = {
+        row.status: row.n
+        for row in conn.execute(
+            sa.select(omdb_movies.c.status, sa.func.count().label("n"))
+            .select_from(_joined())
+            .where(_eligible(year), omdb_movies.c.imdb_id == movies.c.imdb_id)
+            .group_by(omdb_movies.c.status)
+        )
+    }
+    pending = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(_joined())
+        .where(_eligible(year), _due(now, refresh_days))
+    ).scalar_one()
+    never_fetched = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(_joined())
+        .where(
+            _eligible(year),
+            sa.or_(omdb_movies.c.tmdb_id.is_(None), omdb_movies.c.imdb_id != movies.c.imdb_id),
+        )
+    ).scalar_one()
+    rated = by_status.pop(OK, 0)
+    return {
+        "eligible": eligible,
+        "rated": rated,
+        "pending": pending,
+        "never_fetched": never_fetched,
+        "failed": dict(sorted(by_status.items())),
+        "coverage_pct": round(100.0 * rated / eligible, 2) if eligible else 100.0,
+    }
+
+
+def pending_years(
+    conn: Connection, now: datetime, refresh_days: int = 30
+) -> list[tuple[int, int]]:
+    """(year, movies due for OMDb now) for every year with any, most recent year first.
+
+    For the omdb_backlog sensor: request omdb_ratings runs for these years, within the quota.
+    """
+    query = (
+        sa.select(movies.c.release_year, sa.func.count().label("n"))
+        .select_from(_joined())
+        .where(_eligible(), movies.c.release_year.is_not(None), _due(now, refresh_days))
+        .group_by(movies.c.release_year)
+        .order_by(movies.c.release_year.desc())
+    )
+    return [(row.release_year, row.n) for row in conn.execute(query)]
+
+
+def omdb_coverage(conn: Connection) -> dict[str, Any]:
+    """Catalog-wide OMDb coverage: eligible movies, rated ones, coverage_pct (for catalog_progress)."""
+    eligible = conn.execute(
+        sa.select(sa.func.count()).select_from(movies).where(_eligible())
+    ).scalar_one()
+    rated = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(_joined())
+        .where(_eligible(), omdb_movies.c.status == OK, omdb_movies.c.imdb_id == movies.c.imdb_id)
+    ).scalar_one()
+    return {
+        "eligible": eligible,
+        "rated": rated,
+        "coverage_pct": round(100.0 * rated / eligible, 2) if eligible else 100.0,
+    }
+
+
+# --- The quota ledger -----------------------------------------------------------------------
+
+
+def reserve_omdb_requests(conn: Connection, day: date, daily_limit: int, count: int = 1) -> bool:
+    """Take `count` requests of `day`'s quota, or none if that would exceed daily_limit.
+
+    Atomic under concurrency: the conditional UPDATE takes the row's lock on PostgreSQL (a second
+    run waits, then re-checks the condition against the committed count); on SQLite the engine's
+    BEGIN IMMEDIATE serializes writers. Commit promptly: the lock is held until then.
+    """
+    _ensure_day(conn, day, daily_limit)
+    result = conn.execute(
+        omdb_quota_ledger.update()
+        .where(
+            omdb_quota_ledger.c.utc_day == day,
+            omdb_quota_ledger.c.requests_used + count <= daily_limit,
+        )
+        .values(
+            requests_used=omdb_quota_ledger.c.requests_used + count, daily_limit=daily_limit
+        )
+    )
+    return result.rowcount == 1
+
+
+def mark_omdb_day_spent(conn: Connection, day: date, daily_limit: int) -> None:
+    """OMDb said "Request limit reached!": the day is spent whatever the ledger counted (the key may
+    be shared with something else), so every run stops asking until the next UTC day."""
+    _ensure_day(conn, day, daily_limit)
+    conn.execute(
+        omdb_quota_ledger.update()
+        .where(omdb_quota_ledger.c.utc_day == day)
+        .values(
+            requests_used=sa.func.max(omdb_quota_ledger.c.requests_used, daily_limit)
+            if conn.dialect.name == "sqlite"
+            else sa.func.greatest(omdb_quota_ledger.c.requests_used, daily_limit),
+            daily_limit=daily_limit,
+        )
+    )
+
+
+def omdb_requests_used(conn: Connection, day: date) -> int:
+    """Requests spent on `day` (UTC) by every run."""
+    used = conn.execute(
+        sa.select(omdb_quota_ledger.c.requests_used).where(omdb_quota_ledger.c.utc_day == day)
+    ).scalar_one_or_none()
+    return used or 0
+
+
+def _ensure_day(conn: Connection, day: date, daily_limit: int) -> None:
+    upsert(
+        conn,
+        omdb_quota_ledger,
+        [{"utc_day": day, "requests_used": 0, "daily_limit": daily_limit}],
+        key=["utc_day"],
+        update=[],
+    )
+
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
