@@ -1,15 +1,29 @@
 """TMDb JSON -> plain rows for the warehouse. Plain Python: no Dagster, no SQL.
 
 Every parser is tolerant of what TMDb really sends (the captures in ../shared/data/tmdb): the older
-details shape without origin_country, empty release_dates, `adult: null`, appended parts missing.
-A payload whose known fields have unexpected types raises MalformedMovie(reason), so the caller
-records that one movie as failed with the reason instead of losing the rest of the year.
+details shape without origin_country, empty release dates (`"release_date": ""`,
+`"release_dates": {"results": []}`), `adult: null`, appended parts missing. A payload whose known
+fields have unexpected types (a string budget, a list where an object belongs, a value that cannot
+fit its column) raises MalformedMovie(reason), so the caller records that one movie as failed with
+the reason instead of losing the rest of the year. Error bodies (`{"status_code": 34, ...}`,
+`{"errors": [...]}`) are not movies and raise MalformedMovie too.
+
+The credit loops are the hot path of normalizing (about 300 credits per movie, 200 movies a
+second), so they check types inline instead of calling a helper per field.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
+
+# Column bounds of the warehouse (PostgreSQL INTEGER/BIGINT, VARCHAR(n) of the movies table):
+# a value outside them would fail the whole insert, so it makes the one movie malformed instead.
+_INT_MAX = 2**31 - 1
+_BIGINT_MAX = 2**63 - 1
+_MOVIE_TEXT_LIMITS = {"imdb_id": 16, "status": 32, "original_language": 16}
+WATCH_OFFER_TYPES = ("flatrate", "free", "ads", "rent", "buy")
 
 
 class MalformedMovie(ValueError):
@@ -34,32 +48,442 @@ class DiscoveredMovie:
 
 @dataclass
 class MovieRows:
-    """The rows one details payload becomes: the movies row and each child table's rows."""
+    """The rows one details payload becomes: the movies row and each child table's rows.
+
+    `movie` holds the movies columns except fetched_at (the caller knows when it was fetched);
+    tmdb_data is the payload itself. Lookup rows (genres, people, keywords) are shared between
+    movies and upserted; the others belong to this movie alone and are replaced wholesale.
+    """
 
     movie: dict
-    genres: list[dict] = field(default_factory=list)  # genres lookup rows {genre_id, name}
-    movie_genres: list[dict] = field(default_factory=list)
-    people: list[dict] = field(default_factory=list)  # people lookup rows, one per person
+    genres: list[dict] = field(default_factory=list)  # {genre_id, name}
+    movie_genres: list[dict] = field(default_factory=list)  # {tmdb_id, genre_id, position}
+    people: list[dict] = field(default_factory=list)  # one per person of the credits
     cast: list[dict] = field(default_factory=list)
     crew: list[dict] = field(default_factory=list)
     release_dates: list[dict] = field(default_factory=list)
     external_ids: list[dict] = field(default_factory=list)  # zero or one row
     videos: list[dict] = field(default_factory=list)
-    keywords: list[dict] = field(default_factory=list)  # keywords lookup rows {keyword_id, name}
-    movie_keywords: list[dict] = field(default_factory=list)
+    keywords: list[dict] = field(default_factory=list)  # {keyword_id, name}
+    movie_keywords: list[dict] = field(default_factory=list)  # {tmdb_id, keyword_id}
     watch_providers: list[dict] = field(default_factory=list)
+
+    @property
+    def tmdb_id(self) -> int:
+        return self.movie["tmdb_id"]
+
+    @property
+    def release_year(self) -> int | None:
+        return self.movie["release_year"]
+
+
+# ------------------------------------------------------------------------------------ field checks
+def _bad(where: str, expected: str, value) -> MalformedMovie:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return MalformedMovie(f"{where}: expected {expected}, got {type(value).__name__} {shown}")
+
+
+def _int(value, where: str, maximum: int = _INT_MAX) -> int | None:
+    if value is None:
+        return None
+    if type(value) is int:
+        if -maximum - 1 <= value <= maximum:
+            return value
+        raise _bad(where, "an integer in the column's range", value)
+    if type(value) is float and value.is_integer() and abs(value) <= maximum:
+        return int(value)  # JSON has one number type; 120.0 is a fine runtime
+    raise _bad(where, "an integer", value)
+
+
+def _float(value, where: str) -> float | None:
+    if value is None:
+        return None
+    if type(value) is float:
+        if math.isfinite(value):
+            return value
+        raise _bad(where, "a finite number", value)
+    if type(value) is int:
+        return float(value)
+    raise _bad(where, "a number", value)
+
+
+def _str(value, where: str) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise _bad(where, "a string", value)
+
+
+def _bool(value, where: str) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    raise _bad(where, "true, false or null", value)
+
+
+def _date(value, where: str) -> date | None:
+    """TMDb dates: "YYYY-MM-DD", an ISO timestamp (release_dates), or "" / null for none."""
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _bad(where, "a date string", value)
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise _bad(where, "a YYYY-MM-DD date", value) from None
+
+
+def _timestamp(value, where: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _bad(where, "a timestamp string", value)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(where, "an ISO timestamp", value) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _list(value, where: str) -> list:
+    if value is None:
+        return []
+    if type(value) is list:
+        return value
+    raise _bad(where, "a list", value)
+
+
+def _dict(value, where: str) -> dict:
+    if value is None:
+        return {}
+    if type(value) is dict:
+        return value
+    raise _bad(where, "an object", value)
+
+
+def _items(value, where: str) -> list[dict]:
+    """A list of objects (genres, cast...)."""
+    items = _list(value, where)
+    for i, item in enumerate(items):
+        if type(item) is not dict:
+            raise _bad(f"{where}[{i}]", "an object", item)
+    return items
+
+
+# ------------------------------------------------------------------------------------ details
+def _not_a_movie(payload) -> str | None:
+    if type(payload) is not dict:
+        return f"the response is a {type(payload).__name__}, not a movie object"
+    if "id" not in payload:
+        if "status_code" in payload or "status_message" in payload:
+            return (
+                f"TMDb error body, not a movie: status_code {payload.get('status_code')!r}: "
+                f"{str(payload.get('status_message'))[:120]}"
+            )
+        if "errors" in payload:
+            return f"TMDb error body, not a movie: {str(payload.get('errors'))[:120]}"
+        return "the response has no id: not a movie object"
+    return None
 
 
 def parse_movie(payload: dict) -> MovieRows:
-    """A /movie/{id}?append_to_response=... payload as warehouse rows; MalformedMovie if unusable."""
-    raise NotImplementedError
+    """A /movie/{id}?append_to_response=... payload as warehouse rows; MalformedMovie if unusable.
+
+    release_year is the year of the payload's release_date, TMDb's primary release date (the one
+    /discover/movie filters on with primary_release_date), or None when TMDb has no date for it.
+    """
+    problem = _not_a_movie(payload)
+    if problem:
+        raise MalformedMovie(problem)
+    tmdb_id = _int(payload["id"], "id")
+    if tmdb_id is None or tmdb_id <= 0:
+        raise _bad("id", "a positive integer", payload["id"])
+
+    release_date = _date(payload.get("release_date"), "release_date")
+    movie = {
+        "tmdb_id": tmdb_id,
+        "imdb_id": _str(payload.get("imdb_id"), "imdb_id") or None,
+        "title": _str(payload.get("title"), "title"),
+        "original_title": _str(payload.get("original_title"), "original_title"),
+        "release_date": release_date,
+        "release_year": release_date.year if release_date else None,
+        "runtime": _int(payload.get("runtime"), "runtime"),
+        "budget": _int(payload.get("budget"), "budget", _BIGINT_MAX),
+        "revenue": _int(payload.get("revenue"), "revenue", _BIGINT_MAX),
+        "popularity": _float(payload.get("popularity"), "popularity"),
+        "vote_average": _float(payload.get("vote_average"), "vote_average"),
+        "vote_count": _int(payload.get("vote_count"), "vote_count"),
+        "status": _str(payload.get("status"), "status"),
+        "adult": _bool(payload.get("adult"), "adult"),
+        "original_language": _str(payload.get("original_language"), "original_language"),
+        "overview": _str(payload.get("overview"), "overview"),
+        "tagline": _str(payload.get("tagline"), "tagline"),
+        "tmdb_data": payload,
+    }
+    for column, limit in _MOVIE_TEXT_LIMITS.items():
+        value = movie[column]
+        if value is not None and len(value) > limit:
+            raise _bad(column, f"at most {limit} characters", value)
+
+    rows = MovieRows(movie=movie)
+    _parse_genres(payload, rows)
+    _parse_credits(payload, rows)
+    _parse_release_dates(payload, rows)
+    _parse_external_ids(payload, rows)
+    _parse_videos(payload, rows)
+    _parse_keywords(payload, rows)
+    _parse_watch_providers(payload, rows)
+    if movie["imdb_id"] is None and rows.external_ids:
+        # Older details shapes lack imdb_id on the base object; external_ids has it.
+        movie["imdb_id"] = rows.external_ids[0]["imdb_id"]
+        if movie["imdb_id"] is not None and len(movie["imdb_id"]) > _MOVIE_TEXT_LIMITS["imdb_id"]:
+            raise _bad("external_ids.imdb_id", "at most 16 characters", movie["imdb_id"])
+    return rows
+
+
+def _parse_genres(payload: dict, rows: MovieRows) -> None:
+    tmdb_id = rows.tmdb_id
+    seen: set[int] = set()
+    for position, genre in enumerate(_items(payload.get("genres"), "genres")):
+        genre_id = _int(genre.get("id"), f"genres[{position}].id")
+        if genre_id is None or genre_id in seen:
+            continue
+        seen.add(genre_id)
+        rows.genres.append({"genre_id": genre_id, "name": _str(genre.get("name"), "genres.name")})
+        rows.movie_genres.append({"tmdb_id": tmdb_id, "genre_id": genre_id, "position": position})
+
+
+def _parse_credits(payload: dict, rows: MovieRows) -> None:
+    credits = _dict(payload.get("credits"), "credits")
+    if not credits:
+        return
+    tmdb_id = rows.tmdb_id
+    people: dict[int, dict] = {}
+    seen: set[str] = set()
+    for part, out in (("cast", rows.cast), ("crew", rows.crew)):
+        for i, credit in enumerate(_items(credits.get(part), f"credits.{part}")):
+            person_id = credit.get("id")
+            credit_id = credit.get("credit_id")
+            if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
+                raise _bad(f"credits.{part}[{i}].id", "a positive integer", person_id)
+            if credit_id is None:
+                # Not seen from TMDb, but the key must exist: person + position is stable per payload.
+                credit_id = f"{part}:{person_id}:{i}"
+            elif type(credit_id) is not str:
+                raise _bad(f"credits.{part}[{i}].credit_id", "a string", credit_id)
+            if credit_id in seen:
+                continue  # the same credit twice would violate the table's key; keep the first
+            seen.add(credit_id)
+            name = credit.get("name")
+            original_name = credit.get("original_name")
+            gender = credit.get("gender")
+            known_for = credit.get("known_for_department")
+            profile = credit.get("profile_path")
+            if not (
+                (name is None or type(name) is str)
+                and (original_name is None or type(original_name) is str)
+                and (gender is None or type(gender) is int)
+                and (known_for is None or type(known_for) is str)
+                and (profile is None or type(profile) is str)
+            ):
+                raise MalformedMovie(
+                    f"credits.{part}[{i}]: name, original_name, known_for_department and "
+                    "profile_path must be strings or null, gender an integer or null"
+                )
+            if person_id not in people:
+                people[person_id] = {
+                    "person_id": person_id,
+                    "name": name,
+                    "original_name": original_name,
+                    "gender": gender if gender is None or abs(gender) <= 1000 else None,
+                    "known_for_department": known_for,
+                    "profile_path": profile,
+                }
+            if part == "cast":
+                order = credit.get("order")
+                character = credit.get("character")
+                if not ((order is None or (type(order) is int and abs(order) <= _INT_MAX))
+                        and (character is None or type(character) is str)):
+                    raise MalformedMovie(
+                        f"credits.cast[{i}]: order must be an integer and character a string"
+                    )
+                out.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
+                            "cast_order": order, "character": character})
+            else:
+                department = credit.get("department")
+                job = credit.get("job")
+                if not ((department is None or type(department) is str)
+                        and (job is None or type(job) is str)):
+                    raise MalformedMovie(f"credits.crew[{i}]: department and job must be strings")
+                out.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
+                            "department": department, "job": job})
+    rows.people = list(people.values())
+
+
+def _parse_release_dates(payload: dict, rows: MovieRows) -> None:
+    part = _dict(payload.get("release_dates"), "release_dates")
+    tmdb_id = rows.tmdb_id
+    seen: set[str] = set()
+    for i, country_entry in enumerate(_items(part.get("results"), "release_dates.results")):
+        where = f"release_dates.results[{i}]"
+        country = _str(country_entry.get("iso_3166_1"), f"{where}.iso_3166_1")
+        if not country or country in seen:
+            continue
+        seen.add(country)
+        for seq, entry in enumerate(_items(country_entry.get("release_dates"), f"{where}.release_dates")):
+            w = f"{where}.release_dates[{seq}]"
+            rows.release_dates.append({
+                "tmdb_id": tmdb_id,
+                "country": country,
+                "seq": seq,
+                "release_type": _int(entry.get("type"), f"{w}.type"),
+                "release_date": _date(entry.get("release_date"), f"{w}.release_date"),
+                "certification": _str(entry.get("certification"), f"{w}.certification"),
+                "language": _str(entry.get("iso_639_1"), f"{w}.iso_639_1") or None,
+                "note": _str(entry.get("note"), f"{w}.note"),
+            })
+
+
+def _parse_external_ids(payload: dict, rows: MovieRows) -> None:
+    if "external_ids" not in payload:
+        return
+    part = _dict(payload.get("external_ids"), "external_ids")
+    if not part:
+        return
+    rows.external_ids.append({
+        "tmdb_id": rows.tmdb_id,
+        **{
+            column: _str(part.get(column), f"external_ids.{column}") or None
+            for column in ("imdb_id", "wikidata_id", "facebook_id", "instagram_id", "twitter_id")
+        },
+    })
+
+
+def _parse_videos(payload: dict, rows: MovieRows) -> None:
+    part = _dict(payload.get("videos"), "videos")
+    seen: set[str] = set()
+    for i, video in enumerate(_items(part.get("results"), "videos.results")):
+        w = f"videos.results[{i}]"
+        video_id = _str(video.get("id"), f"{w}.id")
+        if not video_id or video_id in seen:
+            continue
+        seen.add(video_id)
+        rows.videos.append({
+            "tmdb_id": rows.tmdb_id,
+            "video_id": video_id,
+            "name": _str(video.get("name"), f"{w}.name"),
+            "site": _str(video.get("site"), f"{w}.site"),
+            "video_key": _str(video.get("key"), f"{w}.key"),
+            "video_type": _str(video.get("type"), f"{w}.type"),
+            "official": _bool(video.get("official"), f"{w}.official"),
+            "size": _int(video.get("size"), f"{w}.size"),
+            "language": _str(video.get("iso_639_1"), f"{w}.iso_639_1") or None,
+            "country": _str(video.get("iso_3166_1"), f"{w}.iso_3166_1") or None,
+            "published_at": _timestamp(video.get("published_at"), f"{w}.published_at"),
+        })
+
+
+def _parse_keywords(payload: dict, rows: MovieRows) -> None:
+    part = _dict(payload.get("keywords"), "keywords")
+    seen: set[int] = set()
+    # /movie/{id}/keywords says "keywords"; TV and some older bodies say "results".
+    items = part.get("keywords") if "keywords" in part else part.get("results")
+    for i, keyword in enumerate(_items(items, "keywords.keywords")):
+        keyword_id = _int(keyword.get("id"), f"keywords.keywords[{i}].id")
+        if keyword_id is None or keyword_id in seen:
+            continue
+        seen.add(keyword_id)
+        rows.keywords.append(
+            {"keyword_id": keyword_id, "name": _str(keyword.get("name"), f"keywords.keywords[{i}].name")}
+        )
+        rows.movie_keywords.append({"tmdb_id": rows.tmdb_id, "keyword_id": keyword_id})
+
+
+def _parse_watch_providers(payload: dict, rows: MovieRows) -> None:
+    part = _dict(payload.get("watch/providers"), "watch/providers")
+    results = _dict(part.get("results"), "watch/providers.results")
+    seen: set[tuple[str, str, int]] = set()
+    for country, entry in results.items():
+        where = f"watch/providers.results.{country}"
+        entry = _dict(entry, where)
+        link = _str(entry.get("link"), f"{where}.link")
+        for offer_type in WATCH_OFFER_TYPES:
+            for i, offer in enumerate(_items(entry.get(offer_type), f"{where}.{offer_type}")):
+                w = f"{where}.{offer_type}[{i}]"
+                provider_id = _int(offer.get("provider_id"), f"{w}.provider_id")
+                key = (country, offer_type, provider_id)
+                if provider_id is None or key in seen:
+                    continue
+                seen.add(key)
+                rows.watch_providers.append({
+                    "tmdb_id": rows.tmdb_id,
+                    "country": country,
+                    "offer_type": offer_type,
+                    "provider_id": provider_id,
+                    "provider_name": _str(offer.get("provider_name"), f"{w}.provider_name"),
+                    "display_priority": _int(offer.get("display_priority"), f"{w}.display_priority"),
+                    "link": link,
+                })
+
+
+# ------------------------------------------------------------------------------------ lists
+def _page_totals(body, what: str) -> tuple[list[dict], int, int]:
+    if type(body) is not dict:
+        raise ValueError(f"{what}: expected a JSON object, got {type(body).__name__}")
+    if "results" not in body:
+        problem = _not_a_movie(body) if "id" not in body else None
+        raise ValueError(f"{what}: no results in the response ({problem or 'unexpected shape'})")
+    try:
+        results = _items(body.get("results"), f"{what}.results")
+        total_results = _int(body.get("total_results"), f"{what}.total_results") or 0
+        total_pages = _int(body.get("total_pages"), f"{what}.total_pages") or 0
+    except MalformedMovie as error:
+        raise ValueError(error.reason) from None
+    return results, total_results, total_pages
 
 
 def parse_discover_page(body: dict) -> tuple[list[DiscoveredMovie], int, int]:
-    """(movies, total_results, total_pages) of one /discover/movie page."""
-    raise NotImplementedError
+    """(movies, total_results, total_pages) of one /discover/movie page.
+
+    Raises ValueError for a body that is not a results page (an error body, a wrong shape); a
+    single result without a usable id is skipped, since it cannot be fetched anyway.
+    """
+    results, total_results, total_pages = _page_totals(body, "discover")
+    movies = []
+    for item in results:
+        tmdb_id = item.get("id")
+        if type(tmdb_id) is not int or tmdb_id <= 0:
+            continue
+        try:
+            release_date = _date(item.get("release_date"), "release_date")
+        except MalformedMovie:
+            release_date = None
+        popularity = item.get("popularity")
+        title = item.get("title")
+        adult = item.get("adult")
+        video = item.get("video")
+        movies.append(DiscoveredMovie(
+            tmdb_id=tmdb_id,
+            release_date=release_date,
+            popularity=float(popularity)
+            if type(popularity) in (int, float) and math.isfinite(popularity) else None,
+            adult=adult if type(adult) is bool else None,
+            video=video if type(video) is bool else None,
+            title=title if type(title) is str else None,
+        ))
+    return movies, total_results, total_pages
 
 
 def parse_changes_page(body: dict) -> tuple[list[tuple[int, bool | None]], int]:
     """([(tmdb_id, adult)], total_pages) of one /movie/changes page (adult may be null)."""
-    raise NotImplementedError
+    results, _total, total_pages = _page_totals(body, "changes")
+    changes = []
+    for item in results:
+        tmdb_id = item.get("id")
+        if type(tmdb_id) is not int or tmdb_id <= 0:
+            continue
+        adult = item.get("adult")
+        changes.append((tmdb_id, adult if type(adult) is bool else None))
+    return changes, total_pages

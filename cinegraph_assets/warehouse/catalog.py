@@ -5,21 +5,41 @@ Every function takes a SQLAlchemy Connection and runs in the caller's transactio
 normalize_staged, which commits its own batches (each batch holds complete movies, so a reader
 never sees a movie without its credits and a crash loses at most the batch in flight).
 All of it works on SQLite and PostgreSQL and is idempotent.
+
+Timestamps: pass timezone-aware datetimes (naive ones are taken as UTC). SQLite keeps no zone, so
+everything is stored in UTC and handed back as aware UTC datetimes on both dialects.
+
+How a year's movies stay right:
+- A movie's year is the year of its details' release_date (TMDb's primary release date, the one
+  discover filters on). A movie whose date moved to another year leaves the old year when its new
+  details are normalized: its movies row takes the new year and its child rows, keyed by tmdb_id,
+  go with it. A movie whose details lost their date gets release_year NULL and belongs to no year
+  (discover by year never returns an undated movie, so no year's partition would own it).
+- Discovery notices moves first: an id missing from its year's discovery gets vanished_at, an id
+  found under a different year gets changed_at; either makes movies_needing_details fetch it once.
+- A 404 keeps the rows and sets deleted_at; a later successful fetch clears it.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable, Iterator, Sequence
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from cinegraph_assets.tmdb.parse import DiscoveredMovie  # one class for parser and warehouse
+from cinegraph_assets.tmdb.parse import DiscoveredMovie, MalformedMovie, MovieRows, parse_movie
+from cinegraph_assets.warehouse import schema as s
 
 __all__ = [
     "DiscoveredMovie",
     "DiscoveryWindow",
     "StalenessPolicy",
+    "MalformedMovie",
     "record_discovery",
     "discovered_ids",
     "discovery_summary",
@@ -36,7 +56,15 @@ __all__ = [
     "movies_missing_title",
 ]
 
+log = logging.getLogger(__name__)
+
+# Reasons movies_needing_details gives, strongest first (a movie gets the first that applies).
 REASONS = ("retry", "new", "vanished", "changed", "stale")
+
+# SQLite allows 32,766 bound parameters per statement: IN lists and multi-row VALUES stay under it.
+_IN_CHUNK = 5_000
+_MAX_PARAMS = 30_000
+_REASON_MAX_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -52,7 +80,12 @@ class DiscoveryWindow:
 
 @dataclass(frozen=True)
 class StalenessPolicy:
-    """How old fetched details may get, by how long ago the movie was released."""
+    """How old fetched details may get, by how long ago the movie was released.
+
+    Released within `recent_days` (or not yet released): refetch after `recent_max_age_days`;
+    within `half_year_days`: after `half_year_max_age_days`; within `year_days`: after
+    `year_max_age_days`; older or undated: after `older_max_age_days`.
+    """
 
     recent_days: int = 30
     recent_max_age_days: int = 2
@@ -62,7 +95,77 @@ class StalenessPolicy:
     year_max_age_days: int = 14
     older_max_age_days: int = 30
 
+    def max_age(self, release_date: date | None, today: date) -> timedelta:
+        """How old details of a movie released on `release_date` may be on `today`."""
+        if release_date is None:
+            return timedelta(days=self.older_max_age_days)
+        released_days_ago = (today - release_date).days
+        if released_days_ago <= self.recent_days:
+            return timedelta(days=self.recent_max_age_days)
+        if released_days_ago <= self.half_year_days:
+            return timedelta(days=self.half_year_max_age_days)
+        if released_days_ago <= self.year_days:
+            return timedelta(days=self.year_max_age_days)
+        return timedelta(days=self.older_max_age_days)
 
+
+# ------------------------------------------------------------------------------------ helpers
+def _utc(value: datetime) -> datetime:
+    """Aware UTC for storing (naive input is taken as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _from_db(value: datetime | None) -> datetime | None:
+    """Aware UTC from either dialect (SQLite hands back naive UTC)."""
+    if value is None:
+        return None
+    return _utc(value)
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert(conn: Connection, table: sa.Table):
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _upsert_statement(conn: Connection, table: sa.Table, key: Sequence[str], columns: Sequence[str],
+                      only_if_changed: bool = False):
+    """INSERT .. ON CONFLICT (key) DO UPDATE for executemany (compiled once, sent in pages).
+
+    only_if_changed skips rewriting rows whose values are the same, which matters for lookup
+    tables (people) that every movie touches: an unchanged row then costs no new row version.
+    """
+    insert = _insert(conn, table)
+    update_cols = [c for c in columns if c not in key]
+    if not update_cols:
+        return insert.on_conflict_do_nothing(index_elements=list(key))
+    where = None
+    if only_if_changed:
+        where = sa.or_(*[table.c[c].is_distinct_from(insert.excluded[c]) for c in update_cols])
+    return insert.on_conflict_do_update(
+        index_elements=list(key), set_={c: insert.excluded[c] for c in update_cols}, where=where
+    )
+
+
+def _execute_many(conn: Connection, statement, rows: list[dict]) -> None:
+    """Multi-row writes: SQLAlchemy's insertmanyvalues turns executemany into paged multi-row
+    VALUES statements on both dialects (no per-row round trips)."""
+    if rows:
+        conn.execute(statement, rows)
+
+
+def _ids(tmdb_ids: Iterable[int]) -> list[int]:
+    return sorted({int(i) for i in tmdb_ids})
+
+
+# ------------------------------------------------------------------------------------ discovery
 def record_discovery(
     conn: Connection,
     year: int,
@@ -72,84 +175,648 @@ def record_discovery(
 ) -> dict:
     """Store one complete discovery of `year`.
 
-    Replaces the year's windows; upserts discovered_movies (release_year=year, last_seen_at=at);
-    ids of this year not seen this time get vanished_at=at. Returns
-    {"discovered", "tmdb_total", "new", "vanished"}.
+    Replaces the year's windows; upserts discovered_movies (release_year=year, last_seen_at=at,
+    vanished_at cleared); an id that discover had put in another year gets changed_at=at, so its
+    details are fetched again and its movies row can follow it. Ids of this year not seen this
+    time get vanished_at=at (details must be re-fetched to learn whether they moved year or were
+    deleted). Returns {"discovered", "tmdb_total", "windows", "new", "vanished"}.
     """
-    raise NotImplementedError
+    at = _utc(at)
+    by_id: dict[int, DiscoveredMovie] = {}
+    for movie in movies:  # churn can return an id twice; one statement may not touch a row twice
+        by_id[movie.tmdb_id] = movie
+    ids = sorted(by_id)
+
+    known: set[int] = set()
+    for chunk in _chunks(ids, _IN_CHUNK):
+        known.update(
+            conn.execute(
+                sa.select(s.discovered_movies.c.tmdb_id).where(s.discovered_movies.c.tmdb_id.in_(chunk))
+            ).scalars()
+        )
+
+    table = s.discovered_movies
+    insert = _insert(conn, table)
+    statement = insert.on_conflict_do_update(
+        index_elements=["tmdb_id"],
+        set_={
+            "release_year": insert.excluded.release_year,
+            "release_date": insert.excluded.release_date,
+            "popularity": insert.excluded.popularity,
+            "adult": insert.excluded.adult,
+            "video": insert.excluded.video,
+            "title": insert.excluded.title,
+            "last_seen_at": insert.excluded.last_seen_at,
+            "vanished_at": None,
+            "changed_at": sa.case(
+                (table.c.release_year != insert.excluded.release_year, insert.excluded.last_seen_at),
+                else_=table.c.changed_at,
+            ),
+        },
+    )
+    rows = [
+        {
+            "tmdb_id": tmdb_id,
+            "release_year": year,
+            "release_date": by_id[tmdb_id].release_date,
+            "popularity": by_id[tmdb_id].popularity,
+            "adult": by_id[tmdb_id].adult,
+            "video": by_id[tmdb_id].video,
+            "title": by_id[tmdb_id].title,
+            "first_seen_at": at,
+            "last_seen_at": at,
+        }
+        for tmdb_id in ids
+    ]
+    _execute_many(conn, statement, rows)
+
+    vanished = conn.execute(
+        table.update()
+        .where(
+            table.c.release_year == year,
+            table.c.vanished_at.is_(None),
+            table.c.last_seen_at != at,
+        )
+        .values(vanished_at=at)
+    ).rowcount
+
+    conn.execute(s.discovery_windows.delete().where(s.discovery_windows.c.release_year == year))
+    window_rows = {}
+    for w in windows:
+        window_rows[(w.start, w.end, w.extra_filter or "")] = {
+            "release_year": year,
+            "start_date": w.start,
+            "end_date": w.end,
+            "extra_filter": w.extra_filter or "",
+            "tmdb_total": int(w.tmdb_total),
+            "pages": int(w.pages),
+            "discovered_at": at,
+        }
+    _execute_many(conn, s.discovery_windows.insert(), list(window_rows.values()))
+    return {
+        "discovered": len(ids),
+        "tmdb_total": sum(r["tmdb_total"] for r in window_rows.values()),
+        "windows": len(window_rows),
+        "new": len(ids) - len(known),
+        "vanished": vanished,
+    }
 
 
 def discovered_ids(conn: Connection, year: int) -> set[int]:
-    """Ids the last discovery of `year` returned (not vanished)."""
-    raise NotImplementedError
+    """Ids the last discovery of `year` returned (not vanished; deleted ones included)."""
+    t = s.discovered_movies
+    return set(
+        conn.execute(
+            sa.select(t.c.tmdb_id).where(t.c.release_year == year, t.c.vanished_at.is_(None))
+        ).scalars()
+    )
 
 
 def discovery_summary(conn: Connection, year: int) -> dict:
-    """{"discovered", "tmdb_total", "windows", "discovered_at"} of the year's last discovery."""
-    raise NotImplementedError
+    """{"discovered", "tmdb_total", "windows", "discovered_at"} of the year's last discovery.
+
+    discovered_at is None (and the counts 0) when the year was never discovered.
+    """
+    w = s.discovery_windows
+    tmdb_total, windows, discovered_at = conn.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(w.c.tmdb_total), 0),
+            sa.func.count(),
+            sa.func.max(w.c.discovered_at),
+        ).where(w.c.release_year == year)
+    ).one()
+    return {
+        "discovered": len(discovered_ids(conn, year)),
+        "tmdb_total": int(tmdb_total),
+        "windows": int(windows),
+        "discovered_at": _from_db(discovered_at),
+    }
 
 
+# ------------------------------------------------------------------------------------ details
 def movies_needing_details(
     conn: Connection, year: int, now: datetime, policy: StalenessPolicy
 ) -> list[tuple[int, str]]:
-    """(tmdb_id, reason) for every id of `year` whose details must be fetched.
+    """(tmdb_id, reason) for every id of `year` whose details must be fetched, by tmdb_id.
 
-    reason is one of "new", "changed", "stale", "retry", "vanished". Excludes ids already staged
-    and not yet normalized, and ids marked deleted (unless changed since).
+    Candidates are the ids discovery put in `year`. Reasons, first match wins:
+    - "retry": the last fetch failed (recorded by record_fetch_failures or a malformed payload);
+    - "new": no details yet;
+    - "vanished": the year's last discovery no longer returned it, and details were not fetched
+      since (once fetched, a movie whose details now say another year is left to that year);
+    - "changed": TMDb reported a change (mark_changed) or discover moved it into this year, after
+      the details were fetched;
+    - "stale": details older than the policy allows for the movie's age.
+    Excluded: ids already staged and not yet normalized, and ids marked deleted (404) unless a
+    change was reported after the deletion.
     """
-    raise NotImplementedError
+    now = _utc(now)
+    today = now.date()
+    d, m, f, st = s.discovered_movies, s.movies, s.tmdb_fetch_failures, s.tmdb_details_staging
+    query = (
+        sa.select(
+            d.c.tmdb_id,
+            d.c.release_date,
+            d.c.vanished_at,
+            d.c.changed_at,
+            d.c.deleted_at,
+            m.c.fetched_at,
+            m.c.release_date.label("details_release_date"),
+            m.c.release_year.label("details_year"),
+            m.c.deleted_at.label("movie_deleted_at"),
+            f.c.tmdb_id.label("failed"),
+            st.c.tmdb_id.label("staged"),
+        )
+        .select_from(
+            d.outerjoin(m, m.c.tmdb_id == d.c.tmdb_id)
+            .outerjoin(f, f.c.tmdb_id == d.c.tmdb_id)
+            .outerjoin(st, st.c.tmdb_id == d.c.tmdb_id)
+        )
+        .where(d.c.release_year == year)
+        .order_by(d.c.tmdb_id)
+    )
+    needed: list[tuple[int, str]] = []
+    for row in conn.execute(query):
+        if row.staged is not None:
+            continue
+        changed_at = _from_db(row.changed_at)
+        deleted_at = max(
+            (t for t in (_from_db(row.deleted_at), _from_db(row.movie_deleted_at)) if t), default=None
+        )
+        if deleted_at is not None and not (changed_at is not None and changed_at > deleted_at):
+            continue
+        fetched_at = _from_db(row.fetched_at)
+        vanished_at = _from_db(row.vanished_at)
+        if row.failed is not None:
+            reason = "retry"
+        elif fetched_at is None:
+            reason = "new"
+        elif vanished_at is not None and fetched_at < vanished_at:
+            reason = "vanished"
+        elif vanished_at is not None and row.details_year != year:
+            continue  # refetched after it vanished and now belongs elsewhere (or to no year)
+        elif changed_at is not None and changed_at > fetched_at:
+            reason = "changed"
+        elif now - fetched_at > policy.max_age(row.details_release_date or row.release_date, today):
+            reason = "stale"
+        else:
+            continue
+        needed.append((row.tmdb_id, reason))
+    return needed
+
+
+def _payload_year(payload) -> int | None:
+    try:
+        return date.fromisoformat(payload["release_date"][:10]).year
+    except Exception:  # noqa: BLE001 - a malformed payload is normalize_staged's to report
+        return None
 
 
 def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) -> int:
-    """Stage raw responses (tmdb_id, payload, fetched_at); clears those ids' fetch failures."""
-    raise NotImplementedError
+    """Stage raw responses (tmdb_id, payload, fetched_at); clears those ids' fetch failures.
+
+    An id staged twice keeps the newer response. Returns the number of ids staged.
+    """
+    latest: dict[int, tuple[dict, datetime]] = {}
+    for tmdb_id, payload, fetched_at in items:
+        fetched_at = _utc(fetched_at)
+        if tmdb_id not in latest or fetched_at >= latest[tmdb_id][1]:
+            latest[int(tmdb_id)] = (payload, fetched_at)
+    if not latest:
+        return 0
+    table = s.tmdb_details_staging
+    insert = _insert(conn, table)
+    statement = insert.on_conflict_do_update(
+        index_elements=["tmdb_id"],
+        set_={c: insert.excluded[c] for c in ("release_year", "payload", "fetched_at")},
+        where=table.c.fetched_at <= insert.excluded.fetched_at,
+    )
+    ids = sorted(latest)
+    rows = [
+        {"tmdb_id": i, "release_year": _payload_year(latest[i][0]), "payload": latest[i][0],
+         "fetched_at": latest[i][1]}
+        for i in ids
+    ]
+    # Payloads are large (50 KB and up): a handful per statement keeps statements reasonable.
+    for chunk in _chunks(rows, 50):
+        conn.execute(statement, list(chunk))
+    for chunk in _chunks(ids, _IN_CHUNK):
+        conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
+    return len(ids)
 
 
 def mark_deleted(conn: Connection, tmdb_ids: list[int], at: datetime) -> int:
-    """TMDb answered 404: set deleted_at on movies and discovered_movies (rows are kept)."""
-    raise NotImplementedError
+    """TMDb answered 404: set deleted_at on movies and discovered_movies (rows are kept).
+
+    Also drops staged responses fetched before the 404 and the ids' fetch failures (a 404 is an
+    answer, not a failure). Returns the number of ids the warehouse knows that were marked.
+    """
+    at = _utc(at)
+    ids = _ids(tmdb_ids)
+    known: set[int] = set()
+    for chunk in _chunks(ids, _IN_CHUNK):
+        for table in (s.discovered_movies, s.movies):
+            conn.execute(table.update().where(table.c.tmdb_id.in_(chunk)).values(deleted_at=at))
+            known.update(
+                conn.execute(sa.select(table.c.tmdb_id).where(table.c.tmdb_id.in_(chunk))).scalars()
+            )
+        st = s.tmdb_details_staging
+        conn.execute(st.delete().where(st.c.tmdb_id.in_(chunk), st.c.fetched_at <= at))
+        conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
+    return len(known)
 
 
 def record_fetch_failures(
     conn: Connection, year: int, failures: list[tuple[int, str, int | None]], at: datetime
 ) -> int:
-    """Record (tmdb_id, reason, http_status) failures; attempts += 1 for ids that failed before."""
-    raise NotImplementedError
+    """Record (tmdb_id, reason, http_status) failures; attempts += 1 for ids that failed before.
+
+    The reason is stored as given (cut to 500 characters): keep secrets and URLs with keys out.
+    Returns the number of ids recorded.
+    """
+    at = _utc(at)
+    by_id: dict[int, tuple[str, int | None]] = {}
+    for tmdb_id, reason, http_status in failures:
+        by_id[int(tmdb_id)] = (str(reason)[:_REASON_MAX_CHARS], http_status)
+    if not by_id:
+        return 0
+    table = s.tmdb_fetch_failures
+    insert = _insert(conn, table)
+    statement = insert.on_conflict_do_update(
+        index_elements=["tmdb_id"],
+        set_={
+            "release_year": insert.excluded.release_year,
+            "reason": insert.excluded.reason,
+            "http_status": insert.excluded.http_status,
+            "attempts": table.c.attempts + 1,
+            "last_attempt_at": insert.excluded.last_attempt_at,
+        },
+    )
+    rows = [
+        {"tmdb_id": i, "release_year": year, "reason": by_id[i][0], "http_status": by_id[i][1],
+         "attempts": 1, "last_attempt_at": at}
+        for i in sorted(by_id)
+    ]
+    _execute_many(conn, statement, rows)
+    return len(rows)
 
 
 def fetch_failures(conn: Connection, year: int) -> list[dict]:
-    """Unresolved failures of the year: {tmdb_id, reason, http_status, attempts, last_attempt_at}."""
-    raise NotImplementedError
+    """Unresolved failures of the year: {tmdb_id, reason, http_status, attempts, last_attempt_at}.
+
+    A failure is resolved (and gone) once the id's details are staged or it is marked deleted.
+    """
+    t = s.tmdb_fetch_failures
+    rows = conn.execute(
+        sa.select(t.c.tmdb_id, t.c.reason, t.c.http_status, t.c.attempts, t.c.last_attempt_at)
+        .where(t.c.release_year == year)
+        .order_by(t.c.tmdb_id)
+    ).mappings()
+    return [{**row, "last_attempt_at": _from_db(row["last_attempt_at"])} for row in rows]
 
 
 def mark_changed(conn: Connection, tmdb_ids: list[int], at: datetime) -> int:
-    """TMDb reported these ids changed (the changes sensor): changed_at=at."""
-    raise NotImplementedError
+    """TMDb reported these ids changed (the changes sensor): changed_at=at on discovered ids.
+
+    Returns how many discovered ids were marked (ids never discovered are not known here yet).
+    """
+    at = _utc(at)
+    t = s.discovered_movies
+    marked = 0
+    for chunk in _chunks(_ids(tmdb_ids), _IN_CHUNK):
+        marked += conn.execute(t.update().where(t.c.tmdb_id.in_(chunk)).values(changed_at=at)).rowcount
+    return marked
 
 
 def years_of_movies(conn: Connection, tmdb_ids: list[int]) -> dict[int, int | None]:
-    """id -> release year (None if unknown) for the ids the warehouse knows."""
-    raise NotImplementedError
+    """id -> release year for every id asked about: the details' year when the movie has details,
+    else the year discovery put it in, else None (unknown to the warehouse, or undated)."""
+    ids = _ids(tmdb_ids)
+    years: dict[int, int | None] = {i: None for i in ids}
+    for chunk in _chunks(ids, _IN_CHUNK):
+        d, m = s.discovered_movies, s.movies
+        for tmdb_id, year in conn.execute(
+            sa.select(d.c.tmdb_id, d.c.release_year).where(d.c.tmdb_id.in_(chunk))
+        ):
+            years[tmdb_id] = year
+        for tmdb_id, year, fetched_at in conn.execute(
+            sa.select(m.c.tmdb_id, m.c.release_year, m.c.fetched_at).where(m.c.tmdb_id.in_(chunk))
+        ):
+            if fetched_at is not None:
+                years[tmdb_id] = year
+    return years
+
+
+# ------------------------------------------------------------------------------------ normalize
+_CHILD_WRITES = (
+    # (MovieRows attribute, table)
+    ("movie_genres", s.movie_genres),
+    ("cast", s.movie_cast),
+    ("crew", s.movie_crew),
+    ("release_dates", s.movie_release_dates),
+    ("external_ids", s.movie_external_ids),
+    ("videos", s.movie_videos),
+    ("movie_keywords", s.movie_keywords),
+    ("watch_providers", s.movie_watch_providers),
+)
+_LOOKUP_WRITES = (
+    # (MovieRows attribute, table, key) - shared rows, upserted in key order (no deadlocks)
+    ("genres", s.genres, "genre_id"),
+    ("people", s.people, "person_id"),
+    ("keywords", s.keywords, "keyword_id"),
+)
+_MOVIE_COLUMNS = [c.name for c in s.movies.columns]
+
+# Errors that belong to one movie's data (a value PostgreSQL refuses, a NUL character) rather than
+# to the database (connection lost, lock timeout): only these make a movie "failed".
+_DATA_ERRORS = (sa.exc.DataError, sa.exc.IntegrityError, ValueError, TypeError)
+
+
+def _staged_ids_of_year(conn: Connection, year: int) -> list[int]:
+    st, d, m = s.tmdb_details_staging, s.discovered_movies, s.movies
+    query = (
+        sa.select(st.c.tmdb_id)
+        .select_from(
+            st.outerjoin(d, d.c.tmdb_id == st.c.tmdb_id).outerjoin(m, m.c.tmdb_id == st.c.tmdb_id)
+        )
+        .where(sa.or_(st.c.release_year == year, d.c.release_year == year, m.c.release_year == year))
+        .order_by(st.c.tmdb_id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def _lock_staged(conn: Connection, ids: Sequence[int]) -> list[tuple[int, dict, datetime]]:
+    """The staged rows of `ids`, locked for this transaction.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets two runs of the same year split the work instead of
+    normalizing the same movies twice or waiting on each other; SQLite's BEGIN IMMEDIATE already
+    gives the whole transaction to one writer.
+    """
+    st = s.tmdb_details_staging
+    query = (
+        sa.select(st.c.tmdb_id, st.c.payload, st.c.fetched_at)
+        .where(st.c.tmdb_id.in_(list(ids)))
+        .order_by(st.c.tmdb_id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [(r.tmdb_id, r.payload, _from_db(r.fetched_at)) for r in conn.execute(query)]
+
+
+def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) -> dict[str, int]:
+    """Replace the movies rows and every child row of these complete movies (caller's transaction)."""
+    counts: dict[str, int] = {}
+    if not parsed:
+        return counts
+    parsed = sorted(parsed, key=lambda item: item[0].tmdb_id)  # one lock order for every writer
+    ids = [rows.tmdb_id for rows, _ in parsed]
+    movie_rows = []
+    for rows, fetched_at in parsed:
+        movie_rows.append({**rows.movie, "fetched_at": fetched_at, "deleted_at": None})
+    conn.execute(_upsert_statement(conn, s.movies, ["tmdb_id"], _MOVIE_COLUMNS), movie_rows)
+
+    for attribute, table, key in _LOOKUP_WRITES:
+        merged: dict[int, dict] = {}
+        for rows, _ in parsed:
+            for row in getattr(rows, attribute):
+                merged[row[key]] = row
+        lookup_rows = [merged[k] for k in sorted(merged)]
+        if lookup_rows:
+            statement = _upsert_statement(
+                conn, table, [key], list(lookup_rows[0].keys()), only_if_changed=True
+            )
+            conn.execute(statement, lookup_rows)
+        counts[attribute] = len(lookup_rows)
+
+    for attribute, table in _CHILD_WRITES:
+        conn.execute(table.delete().where(table.c.tmdb_id.in_(ids)))
+        child_rows = [row for rows, _ in parsed for row in getattr(rows, attribute)]
+        if child_rows:
+            conn.execute(table.insert(), child_rows)
+        counts[attribute] = len(child_rows)
+
+    d = s.discovered_movies
+    # A movie that answers again is not deleted any more (mark_deleted dropped older responses).
+    conn.execute(
+        d.update().where(d.c.tmdb_id.in_(ids), d.c.deleted_at.is_not(None)).values(deleted_at=None)
+    )
+    return counts
+
+
+def _unstage(conn: Connection, staged: Iterable[tuple[int, datetime]]) -> None:
+    """Delete the staged rows this batch normalized, unless a newer response replaced one since."""
+    st = s.tmdb_details_staging
+    by_time: dict[datetime, list[int]] = {}
+    for tmdb_id, fetched_at in staged:
+        by_time.setdefault(fetched_at, []).append(tmdb_id)
+    for fetched_at, ids in by_time.items():
+        conn.execute(st.delete().where(st.c.tmdb_id.in_(ids), st.c.fetched_at == fetched_at))
+
+
+def _strip_nul(value):
+    """PostgreSQL text and JSONB cannot hold U+0000; TMDb strings occasionally carry one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    return value
+
+
+def _short_error(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return f"{type(original).__name__}: {text}"[:300]
+
+
+def _old_years(conn: Connection, ids: Sequence[int]) -> dict[int, int | None]:
+    m = s.movies
+    return dict(
+        conn.execute(sa.select(m.c.tmdb_id, m.c.release_year).where(m.c.tmdb_id.in_(list(ids)))).all()
+    )
+
+
+class _Tally:
+    def __init__(self, year: int):
+        self.year = year
+        self.counts = {
+            "normalized": 0, "failed": 0, "moved_out": 0, "moved_in": 0, "other_year": 0,
+            "undated": 0, "batches": 0, "genres": 0, "people": 0, "keywords": 0,
+        }
+        for attribute, _ in _CHILD_WRITES:
+            self.counts[attribute] = 0
+
+    def add(self, parsed: list[tuple[MovieRows, datetime]], old_years: dict, written: dict) -> None:
+        for rows, _ in parsed:
+            new_year = rows.release_year
+            old_year = old_years.get(rows.tmdb_id)
+            self.counts["normalized"] += 1
+            if new_year is None:
+                self.counts["undated"] += 1
+            if new_year != self.year:
+                self.counts["other_year"] += 1
+                if old_year == self.year:
+                    self.counts["moved_out"] += 1
+            elif rows.tmdb_id in old_years and old_year != self.year:
+                self.counts["moved_in"] += 1
+        for key, value in written.items():
+            self.counts[key] += value
+
+
+def _normalize_batch(engine: Engine, year: int, ids: Sequence[int], tally: _Tally,
+                     failure_at: datetime) -> None:
+    """One transaction: the batch's complete movies, their failures, and the unstaging."""
+    with engine.begin() as conn:
+        staged = _lock_staged(conn, ids)
+        parsed: list[tuple[MovieRows, datetime]] = []
+        failures: list[tuple[int, str, int | None]] = []
+        for tmdb_id, payload, fetched_at in staged:
+            try:
+                rows = parse_movie(payload)
+                if rows.tmdb_id != tmdb_id:
+                    raise MalformedMovie(f"the response is for id {rows.tmdb_id}, not {tmdb_id}")
+                parsed.append((rows, fetched_at))
+            except MalformedMovie as error:
+                failures.append((tmdb_id, f"malformed: {error.reason}", None))
+        old_years = _old_years(conn, [rows.tmdb_id for rows, _ in parsed])
+        written = _write_movies(conn, parsed)
+        if failures:
+            record_fetch_failures(conn, year, failures, failure_at)
+        _unstage(conn, [(tmdb_id, fetched_at) for tmdb_id, _, fetched_at in staged])
+    tally.add(parsed, old_years, written)
+    tally.counts["failed"] += len(failures)
+    tally.counts["batches"] += 1
+
+
+def _normalize_one_by_one(engine: Engine, year: int, ids: Sequence[int], tally: _Tally,
+                          failure_at: datetime) -> None:
+    """After a batch failed on data: each movie alone, so one bad movie fails only itself."""
+    for tmdb_id in ids:
+        try:
+            _normalize_batch(engine, year, [tmdb_id], tally, failure_at)
+            continue
+        except _DATA_ERRORS as error:
+            if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+                raise
+            reason = _short_error(error)
+        if "0x00" in reason or "\\u0000" in reason or "NUL" in reason:
+            try:  # the data is fine apart from NUL characters: store it without them
+                _strip_staged_nul(engine, tmdb_id)
+                _normalize_batch(engine, year, [tmdb_id], tally, failure_at)
+                continue
+            except _DATA_ERRORS as error:
+                reason = _short_error(error)
+        log.warning("TMDb movie %s could not be stored: %s", tmdb_id, reason)
+        with engine.begin() as conn:
+            record_fetch_failures(conn, year, [(tmdb_id, f"could not store: {reason}", None)], failure_at)
+            st = s.tmdb_details_staging
+            conn.execute(st.delete().where(st.c.tmdb_id == tmdb_id))
+        tally.counts["failed"] += 1
+
+
+def _strip_staged_nul(engine: Engine, tmdb_id: int) -> None:
+    st = s.tmdb_details_staging
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(st.c.payload, st.c.fetched_at).where(st.c.tmdb_id == tmdb_id)
+        ).one_or_none()
+        if row is not None:
+            conn.execute(st.update().where(st.c.tmdb_id == tmdb_id).values(payload=_strip_nul(row.payload)))
 
 
 def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
     """Move the year's staged raw responses into movies and its child tables.
 
-    Returns counts for metadata: {"normalized", "movies_in_year", "moved_out", "deleted", ...}.
+    Staged responses of the year are those whose release date is in `year`, or whose movie
+    discovery or the movies table puts in `year` (so a movie that moved out is normalized by the
+    run that fetched it, and leaves the year). Each batch of up to `batch_size` movies is one
+    transaction holding complete movies: movies row, genres, people, credits, release dates,
+    external ids, videos, keywords and watch providers, plus the deletion of those staged rows.
+    A malformed payload (or one the database refuses) is recorded as a fetch failure of the year
+    with its reason, and its staged row dropped, so the next run fetches it again ("retry");
+    the movie's previous rows stay as they were. Idempotent: with nothing staged it changes
+    nothing. Database trouble (connection lost) is raised, not recorded as movie failures.
+
+    Returns counts for metadata: normalized, failed, movies_in_year, moved_out (was in `year`,
+    now elsewhere), moved_in, other_year, undated, deleted (rows of the year marked deleted),
+    batches, seconds, movies_per_second, and rows written per child table.
     """
-    raise NotImplementedError
+    started = time.monotonic()
+    failure_at = datetime.now(timezone.utc)
+    tally = _Tally(year)
+    with engine.connect() as conn:
+        ids = _staged_ids_of_year(conn, year)
+    for batch in _chunks(ids, max(1, batch_size)):
+        try:
+            _normalize_batch(engine, year, batch, tally, failure_at)
+        except _DATA_ERRORS as error:
+            if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+                raise
+            log.warning("a batch of %s movies failed (%s); storing them one by one", len(batch),
+                        _short_error(error))
+            _normalize_one_by_one(engine, year, batch, tally, failure_at)
+    m = s.movies
+    with engine.connect() as conn:
+        in_year, deleted = conn.execute(
+            sa.select(
+                sa.func.count().filter(m.c.deleted_at.is_(None)),
+                sa.func.count().filter(m.c.deleted_at.is_not(None)),
+            ).where(m.c.release_year == year)
+        ).one()
+    seconds = time.monotonic() - started
+    return {
+        **tally.counts,
+        "movies_in_year": int(in_year),
+        "deleted": int(deleted),
+        "seconds": round(seconds, 3),
+        "movies_per_second": round(tally.counts["normalized"] / seconds, 1) if seconds > 0 else 0.0,
+    }
 
 
+# ------------------------------------------------------------------------------------ checks
 def year_movie_ids(conn: Connection, year: int, include_deleted: bool = False) -> set[int]:
-    """Ids of the movies rows whose release_year is `year`."""
-    raise NotImplementedError
+    """Ids of the movies rows whose release_year is `year` (deleted ones only if asked)."""
+    m = s.movies
+    query = sa.select(m.c.tmdb_id).where(m.c.release_year == year)
+    if not include_deleted:
+        query = query.where(m.c.deleted_at.is_(None))
+    return set(conn.execute(query).scalars())
 
 
 def duplicate_movie_ids(conn: Connection, year: int) -> list[int]:
-    """Ids of the year with duplicate rows in movies or a child table (for the uniqueness check)."""
-    raise NotImplementedError
+    """Ids of the year with duplicate rows in movies or a child table (for the uniqueness check).
+
+    The tables' primary keys make duplicates impossible today; this check is what would notice a
+    key dropped by a later migration (credits keyed by credit_id, release dates by position...).
+    """
+    m = s.movies
+    year_ids = sa.select(m.c.tmdb_id).where(m.c.release_year == year).scalar_subquery()
+    found: set[int] = set()
+    checks = [(m, ["tmdb_id"])] + [
+        (table, [c.name for c in table.primary_key.columns]) for _, table in _CHILD_WRITES
+    ]
+    for table, key in checks:
+        query = (
+            sa.select(table.c.tmdb_id)
+            .where(table.c.tmdb_id.in_(year_ids))
+            .group_by(*[table.c[c] for c in key])
+            .having(sa.func.count() > 1)
+        )
+        found.update(conn.execute(query).scalars())
+    return sorted(found)
 
 
 def movies_missing_title(conn: Connection, year: int) -> list[int]:
-    """Ids of the year's (not deleted) movies without a title."""
-    raise NotImplementedError
+    """Ids of the year's (not deleted) movies without a title (NULL or blank)."""
+    m = s.movies
+    query = (
+        sa.select(m.c.tmdb_id)
+        .where(
+            m.c.release_year == year,
+            m.c.deleted_at.is_(None),
+            sa.or_(m.c.title.is_(None), sa.func.trim(m.c.title) == ""),
+        )
+        .order_by(m.c.tmdb_id)
+    )
+    return list(conn.execute(query).scalars())
