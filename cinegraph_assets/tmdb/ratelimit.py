@@ -1,0 +1,121 @@
+"""One TMDb request budget (TMDB_MAX_RPS) shared by every thread, run and process on the instance.
+
+How: requests are handed evenly spaced *slots* (a zero-burst GCRA / "virtual scheduling" limiter).
+The next free slot time lives in a database row; taking a slot is one atomic UPDATE ... RETURNING
+(warehouse/rate_slots.py), and the caller sleeps until its slot. Because slots are spaced at least
+1 / (max_rps * headroom) seconds apart across everyone, no one-second window, sliding or wall-clock,
+can ever hold more than max_rps requests, even when a second run starts mid-way, and an idle
+period never builds up a burst. The headroom (default 5%) absorbs network jitter between the moment
+a slot starts and the moment TMDb counts the request.
+
+Where the row lives: in the warehouse when it is PostgreSQL (shared by every machine of the
+deployment), otherwise in a small SQLite file in CINEGRAPH_STATE_DIR (shared by every process on
+this machine).
+
+Why not pyrate-limiter's buckets: its SQLite bucket counts then inserts in two statements (two
+processes can both see room and both insert unless the optional file lock is used), and its
+PostgreSQL bucket needs psycopg 3's pool, which this deployment does not ship. The slot row is
+simpler, atomic and easy to reason about.
+
+Plain Python (no Dagster).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Protocol
+
+#: Fraction of max_rps actually scheduled. TMDb (and the sandbox) count requests per clock second
+#: on arrival; 5% spacing slack keeps jittered arrivals from pushing one extra into a second.
+DEFAULT_HEADROOM = 0.95
+LIMIT_NAME = "tmdb"
+SQLITE_FILE_NAME = "tmdb_rate_limit.sqlite"
+
+
+class RateLimiter(Protocol):
+    def acquire(self) -> float:
+        """Block until this caller may send one request; return the seconds waited."""
+
+    def pause(self, seconds: float) -> None:
+        """Let nobody sharing the limit send anything for `seconds` (after a 429)."""
+
+
+class UnlimitedRateLimiter:
+    """No limit (unit tests, unthrottled benchmarks)."""
+
+    def acquire(self) -> float:
+        return 0.0
+
+    def pause(self, seconds: float) -> None:
+        return None
+
+
+class SlotStore(Protocol):
+    def reserve(self, name: str, interval: float) -> float: ...
+
+    def pause(self, name: str, seconds: float) -> None: ...
+
+
+class MemoryRateSlots:
+    """Slots kept in this process only (tests; a single process with no shared state dir)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self.clock = clock
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, name: str, interval: float) -> float:
+        with self._lock:
+            now = self.clock()
+            slot = max(self._next.get(name, 0.0), now)
+            self._next[name] = slot + interval
+            return slot - now
+
+    def pause(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self._next[name] = max(self._next.get(name, 0.0), self.clock() + seconds)
+
+
+class SlotRateLimiter:
+    """Evenly spaced request slots from a shared SlotStore (see the module docstring)."""
+
+    def __init__(self, store: SlotStore, max_rps: float, *, headroom: float = DEFAULT_HEADROOM,
+                 name: str = LIMIT_NAME, sleep: Callable[[float], None] = time.sleep):
+        if not max_rps > 0:
+            raise ValueError("max_rps must be greater than 0 (TMDB_MAX_RPS)")
+        if not 0 < headroom <= 1:
+            raise ValueError("headroom must be in (0, 1]")
+        self.store = store
+        self.max_rps = float(max_rps)
+        self.interval = 1.0 / (self.max_rps * headroom)
+        self.name = name
+        self.sleep = sleep
+
+    def acquire(self) -> float:
+        wait = self.store.reserve(self.name, self.interval)
+        if wait > 0:
+            self.sleep(wait)
+            return wait
+        return 0.0
+
+    def pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self.store.pause(self.name, seconds)
+
+
+def shared_rate_limiter(max_rps: float, *, warehouse_url: str | None, state_dir: str | Path,
+                        headroom: float = DEFAULT_HEADROOM) -> SlotRateLimiter:
+    """The instance-wide limiter: PostgreSQL-backed when the warehouse is PostgreSQL, else a SQLite
+    file in state_dir (CINEGRAPH_STATE_DIR)."""
+    # Imported here so the plain client can be used without SQLAlchemy configured.
+    from cinegraph_assets.warehouse.rate_slots import PostgresRateSlots, SQLiteRateSlots
+
+    if warehouse_url and warehouse_url.startswith("postgresql"):
+        from cinegraph_assets.warehouse.engine import get_engine
+
+        store: SlotStore = PostgresRateSlots(get_engine(warehouse_url))
+    else:
+        store = SQLiteRateSlots(Path(state_dir) / SQLITE_FILE_NAME, clock=time.time)
+    return SlotRateLimiter(store, max_rps, headroom=headroom)

@@ -1,0 +1,117 @@
+"""SQL of the instance-wide TMDb rate limit: one row per limit holding the next free request slot.
+
+Used by cinegraph_assets.tmdb.ratelimit. Each reservation is ONE atomic UPDATE ... RETURNING, so any
+number of threads and processes (runs) share the limit without a read-then-write race:
+PostgreSQL serializes it with the row lock, SQLite with its database write lock.
+
+The PostgreSQL table lives in the warehouse database (created on first use, outside the Alembic
+chain: it holds a single float of ephemeral state, nothing a migration needs to carry). The SQLite
+table lives in its own small file in CINEGRAPH_STATE_DIR, not in the warehouse, so a long warehouse
+write transaction never delays a request slot.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+TABLE = "tmdb_rate_limit"
+_PG_CREATE_LOCK_ID = 720_4312  # advisory lock naming "create the rate limit table"
+
+_PG_CREATE = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    name TEXT PRIMARY KEY,
+    next_slot DOUBLE PRECISION NOT NULL
+)"""
+# Slot = max(next free slot, now); the next free slot moves one interval past it. The database clock
+# is used so that processes on several machines agree on "now".
+_PG_RESERVE = sa.text(f"""
+WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::double precision AS now)
+UPDATE {TABLE} SET next_slot = GREATEST({TABLE}.next_slot, clock.now) + :interval
+FROM clock WHERE {TABLE}.name = :name
+RETURNING {TABLE}.next_slot - :interval - clock.now AS wait""")
+_PG_PAUSE = sa.text(f"""
+UPDATE {TABLE} SET next_slot = GREATEST(next_slot, extract(epoch FROM clock_timestamp()) + :seconds)
+WHERE name = :name""")
+_PG_ENSURE_ROW = sa.text(f"""
+INSERT INTO {TABLE} (name, next_slot) VALUES (:name, 0) ON CONFLICT (name) DO NOTHING""")
+
+
+class PostgresRateSlots:
+    """Slots kept in the PostgreSQL warehouse (every run and machine on the instance shares them)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._ready: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _ensure(self, name: str) -> None:
+        if name in self._ready:
+            return
+        with self._lock:
+            with self.engine.begin() as conn:
+                # Concurrent CREATE TABLE IF NOT EXISTS can still collide in pg_type; serialize it.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_CREATE_LOCK_ID})
+                conn.exec_driver_sql(_PG_CREATE)
+                conn.execute(_PG_ENSURE_ROW, {"name": name})
+            self._ready.add(name)
+
+    def reserve(self, name: str, interval: float) -> float:
+        """Take the next slot; return how many seconds from now it starts (<= 0: go now)."""
+        self._ensure(name)
+        with self.engine.begin() as conn:
+            return float(conn.execute(_PG_RESERVE, {"name": name, "interval": interval}).scalar_one())
+
+    def pause(self, name: str, seconds: float) -> None:
+        """No slot starts earlier than `seconds` from now (TMDb said 429 / Retry-After)."""
+        self._ensure(name)
+        with self.engine.begin() as conn:
+            conn.execute(_PG_PAUSE, {"name": name, "seconds": seconds})
+
+
+class SQLiteRateSlots:
+    """Slots kept in a small SQLite file shared by every process on this machine."""
+
+    def __init__(self, path: str | Path, clock):
+        self.path = str(path)
+        self.clock = clock
+        self._local = threading.local()
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # Autocommit mode: each statement below is its own atomic transaction.
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")  # ephemeral state: losing it on a crash is fine
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, next_slot REAL NOT NULL)")
+            self._local.conn = conn
+        return conn
+
+    def _ensure(self, conn: sqlite3.Connection, name: str) -> None:
+        ready = self._local.__dict__.setdefault("ready", set())
+        if name not in ready:
+            conn.execute(f"INSERT OR IGNORE INTO {TABLE} (name, next_slot) VALUES (?, 0)", (name,))
+            ready.add(name)
+
+    def reserve(self, name: str, interval: float) -> float:
+        """Take the next slot; return how many seconds from now it starts (<= 0: go now)."""
+        conn = self._conn()
+        self._ensure(conn, name)
+        now = self.clock()
+        row = conn.execute(
+            f"UPDATE {TABLE} SET next_slot = max(next_slot, ?) + ? WHERE name = ? "
+            f"RETURNING next_slot - ?", (now, interval, name, interval)).fetchone()
+        return float(row[0]) - now
+
+    def pause(self, name: str, seconds: float) -> None:
+        """No slot starts earlier than `seconds` from now (TMDb said 429 / Retry-After)."""
+        conn = self._conn()
+        self._ensure(conn, name)
+        conn.execute(f"UPDATE {TABLE} SET next_slot = max(next_slot, ?) WHERE name = ?",
+                     (self.clock() + seconds, name))

@@ -1,0 +1,126 @@
+"""The TMDb rate limit: evenly spaced slots shared by threads, processes and runs."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from cinegraph_assets.tmdb.ratelimit import (
+    MemoryRateSlots,
+    SlotRateLimiter,
+    UnlimitedRateLimiter,
+    shared_rate_limiter,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def most_in_any_window(times: list[float], width: float = 1.0) -> int:
+    """The most events in any window of `width` seconds (sliding), which bounds every clock second."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= width:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_slots_are_evenly_spaced_below_the_limit_with_headroom():
+    clock = FakeClock()
+    limiter = SlotRateLimiter(MemoryRateSlots(clock), max_rps=20, sleep=clock.sleep)
+    sent = []
+    for _ in range(100):
+        limiter.acquire()
+        sent.append(clock())
+    assert most_in_any_window(sent) <= 19  # 20 * 0.95
+    assert sent[-1] - sent[0] == pytest.approx(99 / 19, rel=1e-6)
+
+
+def test_an_idle_period_does_not_save_up_a_burst():
+    clock = FakeClock()
+    limiter = SlotRateLimiter(MemoryRateSlots(clock), max_rps=10, sleep=clock.sleep)
+    limiter.acquire()
+    clock.now += 60  # idle for a minute
+    sent = []
+    for _ in range(30):
+        limiter.acquire()
+        sent.append(clock())
+    assert most_in_any_window(sent) <= 10
+
+
+def test_pause_holds_back_every_user_of_the_limit():
+    clock = FakeClock()
+    slots = MemoryRateSlots(clock)
+    first = SlotRateLimiter(slots, max_rps=10, sleep=clock.sleep)
+    second = SlotRateLimiter(slots, max_rps=10, sleep=clock.sleep)
+    first.pause(5.0)
+    start = clock()
+    second.acquire()
+    assert clock() - start == pytest.approx(5.0)
+
+
+def test_limit_must_be_positive():
+    with pytest.raises(ValueError, match="TMDB_MAX_RPS"):
+        SlotRateLimiter(MemoryRateSlots(), max_rps=0)
+    assert UnlimitedRateLimiter().acquire() == 0.0
+
+
+def _acquire_many(state_dir: str, max_rps: float, count: int, out) -> None:
+    limiter = shared_rate_limiter(max_rps, warehouse_url=None, state_dir=state_dir)
+    for _ in range(count):
+        limiter.acquire()
+        out.put(time.time())
+
+
+def test_sqlite_slots_are_shared_by_processes(tmp_path):
+    """Three processes, each free to use the whole limit, together stay under it."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    processes = [ctx.Process(target=_acquire_many, args=(str(tmp_path), 20, 15, out)) for _ in range(3)]
+    for process in processes:
+        process.start()
+    sent = [out.get(timeout=60) for _ in range(45)]
+    for process in processes:
+        process.join(timeout=30)
+    assert most_in_any_window(sent) <= 20
+    per_clock_second = Counter(int(t) for t in sent)
+    assert max(per_clock_second.values()) <= 20
+    assert (tmp_path / "tmdb_rate_limit.sqlite").exists()
+
+
+@pytest.mark.postgres
+def test_postgres_slots_are_shared_by_threads_of_separate_limiters(postgres_warehouse_url, tmp_path):
+    limiters = [shared_rate_limiter(20, warehouse_url=postgres_warehouse_url, state_dir=str(tmp_path))
+                for _ in range(3)]
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def run(limiter):
+        for _ in range(12):
+            limiter.acquire()
+            with lock:
+                sent.append(time.time())
+
+    threads = [threading.Thread(target=run, args=(limiter,)) for limiter in limiters for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(sent) == 72
+    assert most_in_any_window(sent) <= 20
+    # No state file: the limit lives in the warehouse.
+    assert not (tmp_path / "tmdb_rate_limit.sqlite").exists()
