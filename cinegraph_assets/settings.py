@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
@@ -92,6 +93,17 @@ def _parse_database_url(raw: str) -> str:
 
 def _parse_str(raw: str) -> str:
     return raw
+
+
+def _parse_name_set(raw: str) -> frozenset:
+    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
+def _parse_iso_date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError("expected a date written YYYY-MM-DD, e.g. 2024-01-31") from None
 
 
 @dataclass(frozen=True)
@@ -193,6 +205,14 @@ _SETTINGS = [
     # Automation
     Setting("CATALOG_BACKFILL_YEARS_PER_DAY", 1, _parse_positive_int,
             "How many never-imported years the catalog_backfill sensor starts per day."),
+    Setting("CINEGRAPH_AUTOMATION_OFF", frozenset(), _parse_name_set,
+            "Schedules/sensors that start switched off, comma-separated (e.g. daily_sync,tmdb_changes), "
+            "or `all`. Only the first start counts: afterwards the UI's on/off switch wins."),
+    Setting("TMDB_CHANGES_START_DATE", None, _parse_iso_date,
+            "First day (YYYY-MM-DD) the tmdb_changes sensor reads when it has no cursor yet. "
+            "Default: the day before the first year was imported."),
+    Setting("TMDB_CHANGES_INTERVAL_SECONDS", 300, _parse_positive_int,
+            "Seconds between two ticks of the tmdb_changes sensor."),
 ]
 
 SETTINGS: dict[str, Setting] = {setting.env: setting for setting in _SETTINGS}
