@@ -1,0 +1,99 @@
+"""The quota ledger and the pending queue, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from cinegraph_assets.omdb.quota import QuotaLedger
+from cinegraph_assets.warehouse import ratings as ratings_sql
+from cinegraph_assets_tests.omdb.helpers import insert_movies, migrated_engine, utc
+
+NOW = utc(2026, 11, 21, 12, 0)
+
+
+def test_two_concurrent_runs_never_overdraw_the_day(warehouse_url):
+    """Four runs race for 50 requests (each wants 40): exactly 50 are granted, not one more."""
+    engine = migrated_engine(warehouse_url)
+    ledger = QuotaLedger(engine, daily_limit=50, clock=lambda: NOW)
+    start = threading.Barrier(4)
+    granted = [0] * 4
+
+    def run(index: int) -> None:
+        start.wait()
+        for _ in range(40):
+            if ledger.reserve():
+                granted[index] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(granted) == 50
+    assert ledger.used_today() == 50 and ledger.remaining_today() == 0
+
+
+def test_the_quota_resets_with_the_utc_day_and_omdb_can_declare_it_spent(sqlite_warehouse_url):
+    engine = migrated_engine(sqlite_warehouse_url)
+    clock = {"now": utc(2026, 11, 21, 23, 59)}
+    ledger = QuotaLedger(engine, daily_limit=3, clock=lambda: clock["now"])
+    assert [ledger.reserve() for _ in range(4)] == [True, True, True, False]
+    clock["now"] = utc(2026, 11, 22, 0, 1)
+    assert ledger.remaining_today() == 3
+    assert ledger.reserve()
+    ledger.mark_spent()  # OMDb said "Request limit reached!" although the ledger had 2 left
+    assert ledger.remaining_today() == 0 and not ledger.reserve()
+
+
+def test_pending_order_never_fetched_by_popularity_then_failures_then_oldest_ratings(warehouse_url):
+    engine = migrated_engine(warehouse_url)
+    insert_movies(engine, [
+        {"tmdb_id": 1, "imdb_id": "tt1", "release_year": 2020, "popularity": 5.0},
+        {"tmdb_id": 2, "imdb_id": "tt2", "release_year": 2020, "popularity": 50.0},
+        {"tmdb_id": 3, "imdb_id": "tt3", "release_year": 2020, "popularity": 99.0},  # rated long ago
+        {"tmdb_id": 4, "imdb_id": "tt4", "release_year": 2020, "popularity": 98.0},  # rated very long ago
+        {"tmdb_id": 5, "imdb_id": "tt5", "release_year": 2020, "popularity": 97.0},  # rated recently
+        {"tmdb_id": 6, "imdb_id": "tt6", "release_year": 2020, "popularity": 96.0},  # not found lately
+        {"tmdb_id": 7, "imdb_id": "tt7", "release_year": 2020, "popularity": 1.0},   # malformed answer
+        {"tmdb_id": 8, "imdb_id": None, "release_year": 2020, "popularity": 100.0},  # no IMDb id
+        {"tmdb_id": 9, "imdb_id": "tt9", "release_year": 2020, "popularity": 100.0,
+         "deleted_at": NOW},
+        {"tmdb_id": 10, "imdb_id": "tt10", "release_year": 2019, "popularity": 100.0},
+        {"tmdb_id": 11, "imdb_id": "tt11", "release_year": 2020, "popularity": 0.5},  # old not found
+    ])
+    with engine.begin() as conn:
+        ratings_sql.upsert_ratings(conn, 3, "tt3", {}, [], None, NOW - timedelta(days=40))
+        ratings_sql.upsert_ratings(conn, 4, "tt4", {}, [], None, NOW - timedelta(days=400))
+        ratings_sql.upsert_ratings(conn, 5, "tt5", {}, [], None, NOW - timedelta(days=2))
+        ratings_sql.record_omdb_failure(conn, 6, "tt6", "not_found", "Movie not found!",
+                                        NOW - timedelta(days=1), NOW + timedelta(days=89))
+        ratings_sql.record_omdb_failure(conn, 7, "tt7", "parse_error", "invalid JSON",
+                                        NOW - timedelta(days=1), NOW - timedelta(days=1))
+        ratings_sql.record_omdb_failure(conn, 11, "tt11", "not_found", "Movie not found!",
+                                        NOW - timedelta(days=91), NOW - timedelta(days=1))
+    with engine.connect() as conn:
+        pending = ratings_sql.movies_pending_ratings(conn, 2020, NOW, refresh_days=30,
+                                                     not_found_retry_days=90)
+        summary = ratings_sql.ratings_summary(conn, 2020, NOW, refresh_days=30)
+        years = ratings_sql.pending_years(conn, NOW)
+    assert [m.tmdb_id for m in pending] == [2, 1, 7, 11, 4, 3]
+    assert [m.never_fetched for m in pending] == [True, True, False, False, False, False]
+    assert summary["eligible"] == 8
+    assert summary["rated"] == 3
+    assert summary["pending"] == 6
+    assert summary["failed"] == {"not_found": 2, "parse_error": 1}
+    assert summary["coverage_pct"] == pytest.approx(37.5)
+    assert years == [(2020, 6), (2019, 1)]
+
+
+def test_a_changed_imdb_id_makes_the_movie_pending_again(sqlite_warehouse_url):
+    engine = migrated_engine(sqlite_warehouse_url)
+    insert_movies(engine, [{"tmdb_id": 1, "imdb_id": "tt_new", "release_year": 2020}])
+    with engine.begin() as conn:
+        ratings_sql.upsert_ratings(conn, 1, "tt_old", {}, [], None, NOW)
+    with engine.connect() as conn:
+        pending = ratings_sql.movies_pending_ratings(conn, 2020, NOW)
+    assert [(m.imdb_id, m.never_fetched) for m in pending] == [("tt_new", True)]
