@@ -1,5 +1,11 @@
-"""Dagster definitions of the omdb room (merged by cinegraph_assets.definitions)."""
+"""Dagster definitions of the omdb room (merged by cinegraph_assets.definitions).
+
+The coverage check (checks.py) is declared by the asset itself, evaluated in every materialization.
+"""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from cinegraph_assets.omdb.assets import omdb_ratings
+from cinegraph_assets.omdb.resource import OMDbResource
+
+defs = dg.Definitions(assets=[omdb_ratings], resources={"omdb": OMDbResource()})
