@@ -2,4 +2,12 @@
 
 import dagster as dg
 
-defs = dg.Definitions()
+from cinegraph_assets.tmdb.assets import tmdb_assets
+from cinegraph_assets.tmdb.checks import tmdb_checks
+from cinegraph_assets.tmdb.resource import TMDbResource
+
+defs = dg.Definitions(
+    assets=tmdb_assets,
+    asset_checks=tmdb_checks,
+    resources={"tmdb": TMDbResource()},
+)

@@ -1,0 +1,259 @@
+"""The TMDb assets, one partition per release year: discovery -> raw details -> normalized movies.
+
+Thin Dagster wiring: the work is done by discovery.py, details.py (plain Python) and the warehouse's
+catalog.py (all SQL). Every asset reads `context.partition_keys` (never `partition_key`), so a run
+may cover several years.
+"""
+
+
+import time
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from cinegraph_assets.partitions import partition_years, release_years
+from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
+from cinegraph_assets.tmdb.discovery import discover_year
+from cinegraph_assets.tmdb.resource import TMDbResource
+from cinegraph_assets.warehouse import catalog
+
+#: Up to 10 years per backfill run. A backfill of every year (150+ partitions) then starts about 16
+#: runs instead of 150: old years hold a few hundred movies and take seconds, so one run per year
+#: would spend more time starting runs than fetching. Ten years is still a small blast radius: every
+#: year's progress is saved as it goes (discovery per year, details in small batches), so a crashed
+#: run loses only its in-flight requests and its rerun skips what is already stored; only the
+#: failed run's years show as failed in the UI.
+BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=10)
+GROUP = "tmdb"
+#: Dagster concurrency pool of every asset that calls TMDb (limit it in dagster.yaml's
+#: `concurrency: pools:`); the request rate itself is limited by TMDB_MAX_RPS across all runs.
+POOL = "tmdb"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _report(context: dg.AssetExecutionContext, years: list[int], per_year: dict[int, dict],
+            totals: dict) -> dict:
+    """Per-year numbers as observations when a run covers several years; the materialization
+    carries the run's totals (Dagster attaches one metadata set to every partition of a run)."""
+    if len(years) > 1:
+        for year in years:
+            context.log_event(dg.AssetObservation(
+                asset_key=context.asset_key, partition=str(year), metadata=per_year[year]))
+    return totals if len(years) > 1 else per_year[years[0]]
+
+
+def _sum_numbers(rows: list[dict]) -> dict:
+    summed: dict = {}
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                summed[key] = summed.get(key, 0) + value
+    return summed
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=release_years,
+    backfill_policy=BACKFILL_POLICY,
+    pool=POOL,
+    kinds={"python", "sql"},
+    tags={"source": "tmdb"},
+)
+def tmdb_discovered_movies(
+    context: dg.AssetExecutionContext, tmdb: TMDbResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Every TMDb movie id whose primary release date falls in the year, from /discover/movie.
+
+    **Why windows:** TMDb's discover serves at most 500 pages of 20 results (10,000) per query,
+    while a recent year holds about 38,000 movies. The year is cut into date windows until each
+    window's `total_results` is under the cap (a crowded window is cut again). A single day still
+    over the cap (placeholder dates such as January 1st) is cut by vote-count ranges
+    (`vote_count.gte` / `vote_count.lte`: 0-1, 2-5, 6-13, ... halved again where needed), which
+    partition the day exactly; a single vote count still over the cap is cut by original language
+    and any shortfall against TMDb's total is reported, never hidden.
+
+    **Why this order:** pages are walked by release date (ties by id), never by popularity, which
+    changes while we walk and would make us skip and repeat movies. Ids are de-duplicated anyway.
+
+    **What is kept:** the ids (table `discovered_movies`) and TMDb's own total for each window
+    (`discovery_windows`), so `coverage_pct` = found / TMDb's total. Ids that no longer show up
+    are marked vanished, so their details are fetched again to learn where they went.
+    Adult titles follow TMDB_INCLUDE_ADULT (default false, as TMDb's default).
+    """
+    years = partition_years(context)
+    settings = tmdb.resolved()
+    engine = warehouse.engine
+    per_year: dict[int, dict] = {}
+    for year in years:
+        started = time.monotonic()
+        client = tmdb.client(warehouse.url)
+        try:
+            result = discover_year(client, year, include_adult=settings.include_adult,
+                                   max_workers=settings.max_workers, progress=context.log.info)
+        finally:
+            client.close()
+        with engine.begin() as conn:
+            stored = catalog.record_discovery(conn, year, result.windows, result.movies, _now())
+        per_year[year] = {
+            "discovered": stored["discovered"],
+            "tmdb_total": stored["tmdb_total"],
+            "coverage_pct": result.coverage_pct,
+            "windows": stored["windows"],
+            "new": stored["new"],
+            "vanished": stored["vanished"],
+            "uncovered_windows": len(result.uncovered) + len(result.shortfalls),
+            "pages": result.pages,
+            "duplicates_seen": result.duplicates,
+            **client.stats.as_metadata(),
+            "duration_s": round(time.monotonic() - started, 2),
+        }
+        context.log.info(
+            f"discovery {year}: {stored['discovered']} movies of TMDb's {stored['tmdb_total']} "
+            f"({result.coverage_pct}%) in {stored['windows']} windows, {client.stats.requests} requests")
+    totals = _sum_numbers(list(per_year.values()))
+    if totals:
+        totals["coverage_pct"] = round(100.0 * min(totals["discovered"], totals["tmdb_total"])
+                                       / totals["tmdb_total"], 3) if totals["tmdb_total"] else 100.0
+        totals["years"] = len(years)
+    return dg.MaterializeResult(metadata=_report(context, years, per_year, totals))
+
+
+class DetailsConfig(dg.Config):
+    """How old fetched details may get before they are fetched again, by the movie's age."""
+
+    recent_days: int = 30
+    recent_max_age_days: int = 2
+    half_year_days: int = 180
+    half_year_max_age_days: int = 7
+    year_days: int = 365
+    year_max_age_days: int = 14
+    older_max_age_days: int = 30
+
+    def policy(self) -> catalog.StalenessPolicy:
+        return catalog.StalenessPolicy(**self.model_dump())
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=release_years,
+    backfill_policy=BACKFILL_POLICY,
+    pool=POOL,
+    deps=[tmdb_discovered_movies],
+    kinds={"python", "sql"},
+    tags={"source": "tmdb"},
+)
+def tmdb_movie_details(
+    context: dg.AssetExecutionContext,
+    config: DetailsConfig,
+    tmdb: TMDbResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """Raw TMDb details of the year's movies: one request per movie, only the ones that need it.
+
+    Each movie is one `/movie/{id}` request with `append_to_response` for credits, videos, images,
+    keywords, release dates, external ids, watch providers, recommendations, similar titles,
+    alternative titles and translations. Fetched: new ids, ids TMDb reported changed, ids that
+    vanished from discovery, earlier failures, and details stale for the movie's age (released
+    within 30 days: older than 2 days; 180 days: 7; 365 days: 14; otherwise 30 - see the run
+    config). Everything else is `skipped_fresh`, so a second materialization right after the
+    first costs only discovery's requests.
+
+    Requests run on TMDB_MAX_WORKERS threads under one TMDB_MAX_RPS budget shared by every run.
+    Responses are saved in small batches as they arrive (table `tmdb_details_staging`), so a crash
+    loses only requests in flight. A 404 marks the movie deleted (it is kept, with `deleted_at`).
+    A movie still failing after retries is recorded with its reason and retried next run; the
+    partition fails only when failures pass TMDB_FAILURE_THRESHOLD (default 1% of the year),
+    otherwise the `detail_failures_under_threshold` check reports them. An invalid key stops
+    the run at once, naming TMDB_API_KEY / TMDB_ACCESS_TOKEN.
+    """
+    years = partition_years(context)
+    settings = tmdb.resolved()
+    engine = warehouse.engine
+    policy = config.policy()
+    per_year: dict[int, dict] = {}
+    over_threshold: list[str] = []
+    for year in years:
+        started = time.monotonic()
+        with engine.connect() as conn:
+            todo = catalog.movies_needing_details(conn, year, _now(), policy)
+            discovered = catalog.discovery_summary(conn, year)["discovered"]
+        context.log.info(f"details {year}: {len(todo)} of {discovered} movies need fetching "
+                         f"({len(APPEND_TO_RESPONSE)} parts appended to each request)")
+        client = tmdb.client(warehouse.url)
+        try:
+            outcome = fetch_details(client, engine, year, todo, max_workers=settings.max_workers,
+                                    log=context.log.info)
+        finally:
+            client.close()
+        stats = client.stats.as_metadata()
+        answered = outcome.fetched + outcome.deleted
+        per_year[year] = {
+            "discovered": discovered,
+            "needed": len(todo),
+            "fetched": outcome.fetched,
+            "skipped_fresh": max(0, discovered - len(todo)),
+            "failed": outcome.failed,
+            "deleted": outcome.deleted,
+            **{f"needed_{reason}": count for reason, count in sorted(outcome.needed_by_reason.items())},
+            **{f"failed_{reason}": count for reason, count in sorted(outcome.failures_by_reason.items())},
+            **stats,
+            "requests_per_movie": round(stats["requests"] / answered, 3) if answered else 0.0,
+            "duration_s": round(time.monotonic() - started, 2),
+        }
+        limit = settings.failure_threshold * max(1, discovered)
+        if outcome.failed > limit:
+            reasons = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.failures_by_reason.items()))
+            over_threshold.append(f"{year}: {outcome.failed} of {discovered} movies failed ({reasons})")
+    totals = _sum_numbers(list(per_year.values()))
+    totals.pop("requests_per_movie", None)
+    metadata = _report(context, years, per_year, {**totals, "years": len(years)})
+    if over_threshold:
+        raise dg.Failure(
+            description=(
+                "TMDb details failed for more movies than TMDB_FAILURE_THRESHOLD "
+                f"({settings.failure_threshold:.2%} of the year) allows: " + "; ".join(over_threshold)
+                + ". The fetched ones are saved; the failed ones are retried on the next run."),
+            metadata=metadata,
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=release_years,
+    backfill_policy=BACKFILL_POLICY,
+    deps=[tmdb_movie_details],
+    kinds={"sql"},
+    tags={"source": "tmdb"},
+)
+def movies(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The year's movies as normalized tables, built from the raw TMDb responses.
+
+    Tables: `movies` (with the raw response in `tmdb_data`), genres, people and credits (cast order
+    and character, crew job and department), release dates and certifications, external ids,
+    videos (trailers), keywords and watch providers.
+
+    Each batch is one transaction holding complete movies, so a reader never sees a movie without
+    its credits. Re-materializing replaces the year's derived rows without duplicates, a movie whose
+    release date moved to another year leaves this year's rows, and a payload that cannot be read
+    is recorded as a failed fetch (retried next run) instead of failing the year.
+    """
+    years = partition_years(context)
+    per_year: dict[int, dict] = {}
+    for year in years:
+        counts = catalog.normalize_staged(warehouse.engine, year)
+        per_year[year] = {key: value for key, value in counts.items()
+                          if isinstance(value, (int, float)) and not isinstance(value, bool)}
+        per_year[year]["duration_s"] = per_year[year].pop("seconds", 0.0)
+        context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, "
+                         f"{counts.get('movies_in_year', 0)} movies in the year")
+    totals = _sum_numbers(list(per_year.values()))
+    totals.pop("movies_per_second", None)
+    return dg.MaterializeResult(metadata=_report(context, years, per_year, {**totals, "years": len(years)}))
+
+
+tmdb_assets = [tmdb_discovered_movies, tmdb_movie_details, movies]
