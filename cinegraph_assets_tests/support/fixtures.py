@@ -27,3 +27,33 @@ def postgres_warehouse_url():
 def warehouse_url(request) -> str:
     """An empty warehouse, once on SQLite and once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param if request.param == 'sqlite' else 'postgres'}_warehouse_url")
+
+
+# --- sandbox (TMDb/OMDb/Oscar stand-in) -------------------------------------------------------
+
+@pytest.fixture
+def sandbox_factory():
+    """Call with SandboxProcess options to start sandboxes; all are stopped at teardown."""
+    from cinegraph_assets_tests.support.sandbox import SandboxProcess
+
+    started: list[SandboxProcess] = []
+
+    def make(**options) -> SandboxProcess:
+        sandbox = SandboxProcess(**options)
+        started.append(sandbox)
+        return sandbox.start()
+
+    try:
+        yield make
+    finally:
+        for sandbox in started:
+            sandbox.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox():
+    """One demo-scale sandbox (seed 7, today 2026-11-21) shared by a test module. Do not advance it."""
+    from cinegraph_assets_tests.support.sandbox import SandboxProcess
+
+    with SandboxProcess(seed=7, scale="demo", start_date="2026-11-21") as sandbox:
+        yield sandbox
