@@ -8,8 +8,9 @@ quirks, all handled here:
   nomination naming several films becomes one `NominatedFilm` per film.
 - An unknown IMDb id is `?`; `Winner` is `True`, empty, or missing altogether.
 - Rows end early (trailing empty columns are dropped, down to 8 fields), so columns are read by name.
-- Titles contain double quotes (`"Crocodile" Dundee`), so the file is read with QUOTE_NONE: a quote
-  is a character, never a field delimiter.
+- Double quotes inside fields are backslash-escaped (`Barney \\"Chick\\" McGill`) and fields are
+  never quoted, so the file is read with QUOTE_NONE (a quote is a character, never a delimiter)
+  and `\\"` is turned back into `"`.
 - Scientific/Technical and most Special awards name no film.
 
 Plain Python: imports nothing of Dagster.
@@ -46,6 +47,7 @@ _YEAR = re.compile(r"^(\d{4})(?:/(\d{2}|\d{4}))?$")
 _IMDB_TITLE_ID = re.compile(r"^tt\d{5,}$")
 _IMDB_NAME_OR_COMPANY_ID = re.compile(r"^(nm|co)\d{5,}$")
 _UNKNOWN_ID = "?"
+_ESCAPED_QUOTE = '\\"'
 
 
 class OscarsSourceError(RuntimeError):
@@ -261,7 +263,10 @@ def parse_oscars_tsv(text: str) -> OscarsTable:
                 f"line {line}: {len(values)} fields but the header has {len(header)}"
             )
         # Short rows simply stop early: the missing trailing columns are empty.
-        fields = {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}
+        fields = {
+            name: (values[i].replace(_ESCAPED_QUOTE, '"') if i < len(values) else "")
+            for i, name in enumerate(header)
+        }
         missing_values = [name for name in REQUIRED_COLUMNS if not fields[name].strip()]
         if missing_values:
             raise OscarsSourceError(f"line {line}: no value for {', '.join(missing_values)}")
