@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cinegraph_assets.omdb.client import OmdbAnswer, OmdbClient, OmdbUnavailable, QuotaExhausted
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 #: After this many movies in a row for which OMDb did not answer (after retries), stop: OMDb is
 #: down, and asking on would only spend the day's quota on retries.
 MAX_CONSECUTIVE_UNAVAILABLE = 5
+
+#: A title answer is 1-3 KB; anything this large is not one, and is not stored.
+MAX_BODY_CHARS = 1_000_000
 
 
 @dataclass
@@ -119,6 +123,10 @@ def save_answer(
 ) -> str:
     """Parse OMDb's answer about one movie and save it in one transaction; returns the status."""
     try:
+        if len(answer.body) > MAX_BODY_CHARS:
+            raise OmdbParseError(
+                f"response of {len(answer.body):,} characters; a title is a few KB"
+            )
         parsed = parse_response(answer.body)
     except OmdbParseError as exc:
         # Malformed bodies are usually a passing fault: ask again next run.
@@ -146,15 +154,28 @@ def save_answer(
         {"source": r.source, "value_raw": r.value_raw, "value_0_100": r.value_0_100, "votes": r.votes}
         for r in parsed.ratings
     ]
-    with engine.begin() as conn:
-        ratings_sql.upsert_ratings(
-            conn, movie.tmdb_id, movie.imdb_id, facts, ratings, parsed.raw, now
-        )
+    try:
+        with engine.begin() as conn:
+            ratings_sql.upsert_ratings(
+                conn, movie.tmdb_id, movie.imdb_id, facts, ratings, parsed.raw, now
+            )
+    except sa.exc.DataError as exc:
+        # A value the database refuses (e.g. a NUL character in JSONB): this movie fails, the
+        # rest of the year goes on. The transaction rolled back, so nothing is half-written.
+        _record_failure(engine, movie, "parse_error", f"unstorable answer: {exc.orig}"[:500], now,
+                        timedelta(0))
+        return "parse_error"
     return ratings_sql.OK
 
 
 def _record_failure(engine, movie, status, error, now, wait, raw=None) -> None:
-    with engine.begin() as conn:
-        ratings_sql.record_omdb_failure(
-            conn, movie.tmdb_id, movie.imdb_id, status, error, now, now + wait, raw
-        )
+    error = error.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    try:
+        with engine.begin() as conn:
+            ratings_sql.record_omdb_failure(
+                conn, movie.tmdb_id, movie.imdb_id, status, error, now, now + wait, raw
+            )
+    except sa.exc.DataError:
+        if raw is None:
+            raise
+        _record_failure(engine, movie, status, error, now, wait, None)

@@ -182,6 +182,11 @@ def parse_ratings(data: dict[str, Any]) -> list[Rating]:
     return list(by_source.values())
 
 
+#: Bounds that keep a malformed answer out of the warehouse's columns (BIGINT, VARCHAR sizes).
+_MAX_COUNT = 10**15
+_MAX_LENGTHS = {"Value": 64, "Rated": 32, "imdbID": 16}
+
+
 _FRACTION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -208,9 +213,12 @@ def parse_int(value: str | None, field_name: str = "value") -> int | None:
     if not cleaned or cleaned == MISSING:
         return None
     try:
-        return int(cleaned)
+        number = int(cleaned)
     except ValueError:
-        raise OmdbParseError(f"field {field_name}: expected a whole number, got {value!r}") from None
+        raise OmdbParseError(f"field {field_name}: expected a whole number, got {value[:40]!r}") from None
+    if not 0 <= number < _MAX_COUNT:
+        raise OmdbParseError(f"field {field_name}: {number} is out of range")
+    return number
 
 
 def parse_dollars(value: str | None) -> int | None:
@@ -295,6 +303,9 @@ def _text(data: dict[str, Any], key: str) -> str | None:
     value = str(value).strip()
     if not value or value == MISSING:
         return None
+    limit = _MAX_LENGTHS.get(key)
+    if limit is not None and len(value) > limit:
+        raise OmdbParseError(f"field {key}: {len(value)} characters, expected at most {limit}")
     return value
 
 

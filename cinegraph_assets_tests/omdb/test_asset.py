@@ -4,13 +4,16 @@ warehouse, in the materialization metadata and in the event log."""
 from __future__ import annotations
 
 import json
+import threading
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from cinegraph_assets.omdb.assets import omdb_ratings
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.warehouse.schema import omdb_movies
 from cinegraph_assets_tests.omdb.fake_omdb import FakeOmdb
 from cinegraph_assets_tests.omdb.helpers import insert_movies, migrated_engine, ratings, statuses
 
@@ -202,3 +205,49 @@ def test_a_multi_year_run_reports_each_year_and_spends_quota_newest_first(
     assert sorted(r["i"] for r in fake.requests) == ["tt2", "tt3"]
     assert (metadata_of(result, "2019")["rated"], metadata_of(result, "2019")["requests"]) == (2, 2)
     assert (metadata_of(result, "2018")["pending"], metadata_of(result, "2018")["requests"]) == (1, 0)
+
+
+def test_two_runs_at_once_share_one_day_of_quota(postgres_warehouse_url, fake):
+    """Two runs (two years) racing for a limit of 10: exactly 10 requests reach OMDb."""
+    engine = migrated_engine(postgres_warehouse_url)
+    insert_movies(engine, [
+        {"tmdb_id": i, "imdb_id": f"tt{i}", "release_year": 2019 + i % 2} for i in range(1, 31)
+    ])
+    results = {}
+
+    def run(year: str) -> None:
+        results[year] = materialize(postgres_warehouse_url, fake, partition=year, daily_limit=10)
+
+    threads = [threading.Thread(target=run, args=(year,)) for year in ("2019", "2020")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results["2019"].success and results["2020"].success
+    assert len(fake.requests) == 10
+    rated = metadata_of(results["2019"], "2019")["rated"] + metadata_of(results["2020"], "2020")["rated"]
+    assert rated == 10
+    assert len(statuses(engine)) == 10
+
+
+def test_odd_answers_fail_their_movie_only(warehouse_url, fake):
+    """A 5 MB body, unexpected types and a NUL character each fail one movie, with the reason;
+    the rest of the year is rated and the run succeeds."""
+    engine = migrated_engine(warehouse_url)
+    insert_movies(engine, [
+        {"tmdb_id": i, "imdb_id": f"tt{i}", "release_year": 2020, "popularity": float(10 - i)}
+        for i in range(1, 6)
+    ])
+    fake.reply(200, json.dumps({"Response": "True", "Plot": "x" * 5_000_000}))
+    fake.reply(200, {"Response": "True", "imdbID": "tt2", "Ratings": {"Source": "IMDb"}})
+    fake.reply(200, {"Response": "True", "imdbID": "tt3", "imdbVotes": [1, 2]})
+    fake.reply(200, {"Response": "True", "imdbID": "tt4", "Title": "nul\u0000byte", "imdbRating": "7.0"})
+    result = materialize(warehouse_url, fake)
+    assert result.success
+    with engine.connect() as conn:
+        errors = dict(conn.execute(sa.select(omdb_movies.c.tmdb_id, omdb_movies.c.error)).all())
+    assert "5,000,0" in errors[1] and "Ratings" in errors[2] and "imdbVotes" in errors[3]
+    expected_status_4 = "parse_error" if "postgresql" in warehouse_url else "ok"
+    assert statuses(engine) == {1: "parse_error", 2: "parse_error", 3: "parse_error",
+                                4: expected_status_4, 5: "ok"}
+    assert ratings(engine)[(5, "imdb")] == ("7.0/10", 70.0, 1000)
