@@ -6,7 +6,8 @@ A nominated film is matched to a movie:
 2. else by title and year: the normalized titles (case, punctuation, leading articles, diacritics)
    are compared with rapidfuzz against each movie's title and original title, among movies released
    in film_year-1 .. film_year+1 (festival premieres and late releases). A movie carrying a
-   *different* IMDb id is never a candidate: it is known to be another film. The best candidate is
+   *different* IMDb id is never a candidate: it is known to be another film, and neither is a title
+   whose numbers differ (sequels, "Part 1" / "Part 2"). The best candidate is
    taken only when no other movie scores within AMBIGUITY_MARGIN of it; otherwise nothing is guessed;
 3. else it stays unmatched, with the reason (UNMATCHED_REASONS).
 
@@ -57,12 +58,14 @@ _TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)\s*$", re.IGNORECASE)  # "Noose, 
 _ELISION = re.compile(r"\b([ld])['’](?=\w)", re.IGNORECASE)  # L'Atalante, D'Artagnan
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[\W_]+")
+_NUMBER = re.compile(r"\b\d+\b")
 
 
 def _fold(text: str) -> str:
     """Lower case, without diacritics, '&' spelled out, punctuation as spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # the slow part, and most titles do not need it
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().replace("&", " and ")
     text = _ELISION.sub(r"\1 ", text)
     text = _APOSTROPHES.sub("", text)  # Schindler's -> schindlers, not "schindler s"
@@ -141,7 +144,10 @@ class MovieMatcher:
         self._choices: list[str] = []
         self._choice_movie: list[int] = []
         for index, movie in enumerate(self._movies):
-            names = {normalize_title(movie.title), normalize_title(movie.original_title)} - {""}
+            names = {normalize_title(movie.title)}
+            if movie.original_title and movie.original_title != movie.title:
+                names.add(normalize_title(movie.original_title))
+            names.discard("")
             for name in sorted(names):
                 self._choices.append(name)
                 self._choice_movie.append(index)
@@ -163,10 +169,13 @@ class MovieMatcher:
         query = normalize_title(film.title)
         if not query:
             return MovieMatch(None, None, None, NO_MOVIE_WITH_TITLE)
+        numbers = _NUMBER.findall(query)
         best_by_movie: dict[int, float] = {}
-        for _choice, score, choice_index in process.extract(
+        for choice, score, choice_index in process.extract(
             query, self._choices, scorer=fuzz.ratio, score_cutoff=MIN_TITLE_SCORE * 100, limit=None
         ):
+            if _NUMBER.findall(choice) != numbers:
+                continue  # "Part 1" is not "Part 2", and "Rocky" is not "Rocky 2"
             movie_index = self._choice_movie[choice_index]
             movie = self._movies[movie_index]
             if film.imdb_id and movie.imdb_id and movie.imdb_id != film.imdb_id:

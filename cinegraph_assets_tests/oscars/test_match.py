@@ -134,3 +134,12 @@ def test_an_imdb_person_id_known_on_both_sides_wins():
 
 def test_people_outside_acting_directing_writing_are_not_linked():
     assert link_nominee(Nominee(0, "Victor Fleming", None), "Production", CREDITS).tmdb_person_id is None
+
+
+def test_a_sequel_number_makes_another_film():
+    matcher = MovieMatcher([
+        movie(20, "Harry Potter and the Deathly Hallows: Part 1", 2010),
+        movie(21, "Harry Potter and the Deathly Hallows: Part 2", 2011),
+    ])
+    assert matcher.match(film("Harry Potter and the Deathly Hallows Part 1"), 2010).tmdb_id == 20
+    assert MovieMatcher([movie(22, "Rocky 2", 1976)]).match(film("Rocky"), 1976).tmdb_id is None
