@@ -52,3 +52,23 @@ class QuotaLedger:
 
     def remaining_today(self) -> int:
         return max(0, self.daily_limit - self.used_today())
+
+
+def backlog_years(engine: Engine, now: datetime, daily_limit: int, refresh_days: int = 30) -> list[tuple[int, int]]:
+    """The years worth an omdb_ratings run today: (year, pending), most recent first, as many as
+    today's remaining quota can serve (the year that exhausts it included). Empty when the day is
+    spent or nothing is pending. For the omdb_backlog sensor.
+    """
+    with engine.connect() as conn:
+        remaining = daily_limit - ratings_sql.omdb_requests_used(
+            conn, now.astimezone(timezone.utc).date()
+        )
+        if remaining <= 0:
+            return []
+        chosen: list[tuple[int, int]] = []
+        for year, pending in ratings_sql.pending_years(conn, now, refresh_days):
+            chosen.append((year, pending))
+            remaining -= pending
+            if remaining <= 0:
+                break
+        return chosen

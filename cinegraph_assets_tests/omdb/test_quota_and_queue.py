@@ -97,3 +97,19 @@ def test_a_changed_imdb_id_makes_the_movie_pending_again(sqlite_warehouse_url):
     with engine.connect() as conn:
         pending = ratings_sql.movies_pending_ratings(conn, 2020, NOW)
     assert [(m.imdb_id, m.never_fetched) for m in pending] == [("tt_new", True)]
+
+
+def test_backlog_years_are_recent_first_within_the_remaining_quota(sqlite_warehouse_url):
+    from cinegraph_assets.omdb.quota import backlog_years
+
+    engine = migrated_engine(sqlite_warehouse_url)
+    insert_movies(engine, [
+        {"tmdb_id": i, "imdb_id": f"tt{i}", "release_year": 2016 + i % 5} for i in range(1, 21)
+    ])  # 4 movies in each of 2016..2020
+    assert backlog_years(engine, NOW, daily_limit=100) == [(y, 4) for y in (2020, 2019, 2018, 2017, 2016)]
+    assert backlog_years(engine, NOW, daily_limit=9) == [(2020, 4), (2019, 4), (2018, 4)]
+    ledger = QuotaLedger(engine, daily_limit=9, clock=lambda: NOW)
+    while ledger.reserve():
+        pass
+    assert backlog_years(engine, NOW, daily_limit=9) == []
+    assert backlog_years(engine, NOW + timedelta(days=1), daily_limit=9)[0] == (2020, 4)
