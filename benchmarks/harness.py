@@ -1,0 +1,386 @@
+"""What every measurement needs: the machine's description, a private sandbox, a private warehouse,
+and a child process that runs the import so its peak memory and CPU can be read exactly.
+
+Nothing here is timed against a wall clock in a test: these are tools for `python -m benchmarks`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PG_ADMIN_URL = os.environ.get("CINEGRAPH_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: The sandbox's default credentials (its --tmdb-api-key default).
+SANDBOX_API_KEY = "sandbox"
+READY = re.compile(r"sandbox listening on (http://\S+)")
+
+
+# --------------------------------------------------------------------------------------------- machine
+
+def machine_info() -> dict:
+    """What the numbers were measured on (they mean little without it)."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_mb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_mb = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        dagster_version = version("dagster")
+    except Exception:  # pragma: no cover - dagster is a dependency
+        dagster_version = None
+    return {
+        "hostname": socket.gethostname(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": model or platform.processor(),
+        "memory_mb": mem_mb,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "dagster": dagster_version,
+    }
+
+
+def load_average() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        return []
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a live process (all its threads) has used so far."""
+    try:
+        fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields_[11]) + int(fields_[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------- sandbox
+
+class Sandbox:
+    """A private sandbox subprocess (`python -m cinegraph_assets.sandbox`) on a free port.
+
+    Options map to command-line flags: max_rps=40 -> --max-rps 40, year_size=["2024=4000"] ->
+    --year-size 2024=4000 (repeated for a list).
+    """
+
+    def __init__(self, *, seed: int = 7, scale: str = "demo", start_date: str | None = "2025-07-01",
+                 name: str = "sandbox", log_dir: Path | None = None, **options):
+        self.seed, self.scale, self.start_date = seed, scale, start_date
+        self.options = options
+        self.name = name
+        self.base = ""
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen | None = None
+        self._http = requests.Session()
+
+    @property
+    def tmdb_url(self) -> str:
+        return f"{self.base}/3"
+
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "-m", "cinegraph_assets.sandbox", "--host", "127.0.0.1",
+               "--port", "0", "--seed", str(self.seed), "--scale", self.scale]
+        if self.start_date:
+            cmd += ["--start-date", self.start_date]
+        for key, value in self.options.items():
+            flag = "--" + key.replace("_", "-")
+            for item in (value if isinstance(value, (list, tuple)) else [value]):
+                cmd += [flag, str(item)]
+        return cmd
+
+    def settings(self) -> dict:
+        return {"seed": self.seed, "scale": self.scale, "start_date": self.start_date, **self.options}
+
+    def start(self, timeout: float = 120.0) -> "Sandbox":
+        """Start on a port the system picks; wait for the sandbox's `listening on URL` line."""
+        log_file = open(self.log_dir / f"{self.name}.log", "w") if self.log_dir else None
+        self.proc = subprocess.Popen(self.command(), cwd=REPO, stdout=subprocess.PIPE,
+                                     stderr=log_file or subprocess.DEVNULL, text=True, bufsize=1,
+                                     start_new_session=True)
+        found: list[str] = []
+
+        def read_ready_line() -> None:
+            for line in self.proc.stdout:  # keep draining so the sandbox never blocks on a full pipe
+                match = READY.search(line)
+                if match and not found:
+                    found.append(match.group(1))
+
+        threading.Thread(target=read_ready_line, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not found:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the sandbox did not start (command: {' '.join(self.command())}; "
+                                   f"its stderr is in {self.log_dir})")
+            time.sleep(0.05)
+        self.base = found[0]
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(10)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self._http.close()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- control endpoints
+    def stats(self) -> dict:
+        return self._http.get(f"{self.base}/_sandbox/stats", timeout=10).json()
+
+    def reset_stats(self) -> None:
+        self._http.post(f"{self.base}/_sandbox/stats/reset", json={}, timeout=10).raise_for_status()
+
+    def configure(self, **values) -> dict:
+        response = self._http.post(f"{self.base}/_sandbox/config", json=values, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def truth(self, year: int) -> list[int]:
+        body = self._http.get(f"{self.base}/_sandbox/truth/years/{year}", timeout=60).json()
+        return list(body["ids"] if isinstance(body, dict) else body)
+
+    def cpu_seconds(self) -> float | None:
+        return process_cpu_seconds(self.proc.pid) if self.proc else None
+
+
+def api_requests(stats: dict) -> dict:
+    """Requests to the TMDb API (/3) from a stats snapshot: total, by kind, and 429s."""
+    discover = details = other = 0
+    by_status: dict[str, int] = {}
+    for label, statuses in stats.get("requests", {}).items():
+        n = sum(statuses.values())
+        for status, count in statuses.items():
+            by_status[status] = by_status.get(status, 0) + count
+        if "discover" in label:
+            discover += n
+        elif "movie" in label and "changes" not in label:
+            details += n
+        elif label.startswith("/omdb") or label.startswith("/oscars") or label.startswith("/_sandbox"):
+            continue
+        else:
+            other += n
+    return {
+        "requests": discover + details + other,
+        "discover_requests": discover,
+        "detail_requests": details,
+        "other_requests": other,
+        "rate_limited_429": stats.get("rate_limited", by_status.get("429", 0)),
+        "by_status": by_status,
+        "max_requests_per_second": stats.get("max_requests_per_second"),
+        "max_concurrent_connections": stats.get("max_concurrent_connections"),
+    }
+
+
+# --------------------------------------------------------------------------------------------- warehouses
+
+@contextmanager
+def sqlite_warehouse(workdir: Path, name: str) -> Iterator[str]:
+    path = workdir / f"{name}.sqlite"
+    yield f"sqlite:///{path}"
+
+
+@contextmanager
+def postgres_warehouse(prefix: str = "cinegraph_bench") -> Iterator[str]:
+    """A throwaway database on the local PostgreSQL server, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        raise RuntimeError(f"cannot create a PostgreSQL database at {PG_ADMIN_URL} "
+                           f"(start the server with `make postgres`): {exc}") from None
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_reachable() -> bool:
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+# --------------------------------------------------------------------------------------------- child runs
+
+@dataclass
+class ImportSpec:
+    """One child process: materialize the TMDb assets for some partitions."""
+
+    warehouse_url: str
+    tmdb: dict  # TMDbResource fields (base_url, api_key, max_rps, max_workers, state_dir, ...)
+    partitions: list[str]
+    dagster_home: str | None = None  # None: an ephemeral in-memory instance
+    assets: list[str] = field(default_factory=lambda: ["tmdb_discovered_movies", "tmdb_movie_details",
+                                                        "movies"])
+    year_counts: list[int] = field(default_factory=list)  # years whose movies to count afterwards
+
+
+@dataclass
+class ChildResult:
+    """What the child reported plus what the kernel says about it."""
+
+    report: dict
+    wall_seconds: float  # from fork to exit (includes interpreter start and imports)
+    peak_rss_mb: float  # ru_maxrss of the child: the high-water mark of its resident memory
+    cpu_seconds: float  # user + system over the child's whole life
+    returncode: int
+    stderr_tail: str = ""
+
+
+def run_child(spec: ImportSpec, workdir: Path, name: str, *, profile: str | None = None,
+              profile_dir: Path | None = None) -> ChildResult:
+    """Run benchmarks.child in a fresh process and collect its rusage with wait4.
+
+    profile: None, or "py-spy" to sample the child (all threads, idle included) into profile_dir.
+    """
+    spec_path = workdir / f"{name}.spec.json"
+    out_path = workdir / f"{name}.result.json"
+    err_path = workdir / f"{name}.stderr.log"
+    spec_path.write_text(json.dumps(spec.__dict__))
+    cmd = [sys.executable, "-m", "benchmarks.child", str(spec_path), str(out_path)]
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env["DAGSTER_HOME"] = spec.dagster_home or str(workdir / f"{name}.dagster_home")
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    env["CINEGRAPH_STATE_DIR"] = spec.tmdb.get("state_dir") or str(workdir / "state")
+    started = time.monotonic()
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=err, stderr=subprocess.STDOUT)
+        spy = None
+        if profile == "py-spy" and profile_dir is not None:
+            spy = _start_py_spy(proc.pid, profile_dir / name)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if spy is not None:
+            try:
+                spy.wait(60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+    wall = time.monotonic() - started
+    report = json.loads(out_path.read_text()) if out_path.exists() else {}
+    tail = err_path.read_text(errors="replace")[-4000:] if err_path.exists() else ""
+    return ChildResult(report=report, wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024.0,
+                       cpu_seconds=usage.ru_utime + usage.ru_stime, returncode=proc.returncode,
+                       stderr_tail=tail)
+
+
+def _start_py_spy(pid: int, stem: Path) -> subprocess.Popen | None:
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(exe).exists():
+        log("py-spy is not installed (pip install py-spy into the venv): no profile")
+        return None
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    # raw = collapsed stacks, one line per distinct stack with its sample count: easy to aggregate
+    # by function (benchmarks/profile_summary.py) and to feed to any flame graph tool.
+    return subprocess.Popen([exe, "record", "--pid", str(pid), "--rate", "50", "--idle", "--threads",
+                             "--format", "raw", "--output", f"{stem}.collapsed", "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def tmdb_fields(sandbox: Sandbox, *, max_rps: float, state_dir: Path, max_workers: int | None = None) -> dict:
+    fields_ = {"base_url": sandbox.tmdb_url, "api_key": SANDBOX_API_KEY, "max_rps": float(max_rps),
+               "state_dir": str(state_dir)}
+    if max_workers is not None:
+        fields_["max_workers"] = int(max_workers)
+    return fields_
+
+
+def rusage_self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Parallel:
+    """Run a few measurement pipelines side by side in threads (they mostly wait on children)."""
+
+    def __init__(self):
+        self.threads: list[threading.Thread] = []
+        self.errors: list[tuple[str, BaseException]] = []
+
+    def start(self, name: str, fn, *args) -> None:
+        def target() -> None:
+            try:
+                fn(*args)
+            except BaseException as exc:  # reported by join()
+                self.errors.append((name, exc))
+
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def join(self) -> list[tuple[str, BaseException]]:
+        for thread in self.threads:
+            thread.join()
+        return self.errors
+
+
+def temp_workdir(keep: bool) -> Path:
+    path = Path(tempfile.mkdtemp(prefix="cinegraph_bench_"))
+    return path

@@ -1,0 +1,47 @@
+"""unthrottled_import: how fast the pipeline itself is when TMDb is not the limit.
+
+The sandbox answers with no rate limit and no added latency, serving full appended responses
+(credits of up to 300 people, images, videos, ...: 10-100 KB each), and the warehouse is a fresh
+PostgreSQL database, as in production. The client's limit is set far above what the machine can
+do. What is left is our own cost: HTTP and JSON in the client, staging the raw responses, and
+normalizing them into the movie tables.
+
+Bound: the CPU (2 cores shared by the sandbox rendering responses, this process and PostgreSQL);
+cpu_seconds is this process's user + system time during the run, sandbox_cpu_seconds the sandbox's.
+"""
+
+from __future__ import annotations
+
+NAME = "unthrottled_import"
+DESCRIPTION = "no rate limit, zero latency, full payloads, PostgreSQL: the pipeline's own speed"
+GOALS = {"movies_per_s": ">= 200"}
+#: A limit the client never reaches (the setting must be a positive number).
+UNLIMITED_RPS = 1_000_000.0
+
+
+def shape(result: dict, *, truth_movies: int, settings: dict) -> dict:
+    run = result["run"]
+    steps = run["step_seconds"]
+    movies = result["movies"]
+    record = {
+        "name": NAME,
+        "movies": movies,
+        "truth_movies": truth_movies,
+        "seconds": round(result["seconds"], 2),
+        "movies_per_s": round(movies / result["seconds"], 2),
+        "cpu_seconds": result["cpu_seconds"],
+        "sandbox_cpu_seconds": result["sandbox_cpu_seconds"],
+        "step_seconds": steps,
+        "details_movies_per_s": (round(movies / steps["tmdb_movie_details"], 2)
+                                 if steps.get("tmdb_movie_details") else None),
+        "normalize_movies_per_s": round(movies / steps["movies"], 2) if steps.get("movies") else None,
+        "requests": result["traffic"]["requests"],
+        "peak_rss_mb": result["peak_rss_mb"],
+        "asset_metadata": run["metadata"],
+        "load_average_before": result["load_average_before"],
+        "load_average_after": result["load_average_after"],
+        "settings": settings,
+        "goals": GOALS,
+    }
+    record["met"] = {"movies_per_s": record["movies_per_s"] >= 200}
+    return record
