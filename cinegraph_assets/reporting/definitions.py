@@ -1,5 +1,10 @@
-"""Dagster definitions of the reporting room (merged by cinegraph_assets.definitions)."""
+"""Dagster definitions of the reporting room (merged by cinegraph_assets.definitions).
+
+catalog_progress is refreshed by the automation room's catalog_progress_after_sync sensor.
+"""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from cinegraph_assets.reporting.assets import catalog_progress
+
+defs = dg.Definitions(assets=[catalog_progress])

@@ -1,0 +1,78 @@
+"""The jobs the schedules and sensors launch, defined by asset key so this room imports no asset code.
+
+Which assets a year's run covers is a choice about the OMDb quota:
+- `catalog_year_sync` (the daily sync of the current and previous year): TMDb discovery, details and
+  movies, then OMDb ratings and Oscar nominations downstream, as the issue asks.
+- `tmdb_year_import` (catalog backfill and the changes feed): the TMDb assets and Oscar nominations,
+  but not OMDb. A backfill of 150 old years would otherwise spend each day's OMDb quota on whatever
+  year it happens to import; the `omdb_backlog` sensor spends it instead, recent years first.
+- `omdb_ratings_job` and `oscar_nominations_job`: one asset each, for the backlog and Oscar triggers.
+- `catalog_progress_job`: refreshes the reporting table after syncs.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cinegraph_assets.partitions import release_years
+
+TMDB_DISCOVERED_MOVIES = dg.AssetKey("tmdb_discovered_movies")
+TMDB_MOVIE_DETAILS = dg.AssetKey("tmdb_movie_details")
+MOVIES = dg.AssetKey("movies")
+OMDB_RATINGS = dg.AssetKey("omdb_ratings")
+OSCAR_NOMINATIONS = dg.AssetKey("oscar_nominations")
+CATALOG_PROGRESS = dg.AssetKey("catalog_progress")
+
+TMDB_ASSETS = (TMDB_DISCOVERED_MOVIES, TMDB_MOVIE_DETAILS, MOVIES)
+#: Assets whose runs write a year's movies: two of these on the same year at once would do the
+#: same work twice (the sensors avoid it).
+YEAR_WRITING_ASSETS = frozenset(TMDB_ASSETS)
+
+catalog_year_sync_job = dg.define_asset_job(
+    name="catalog_year_sync",
+    selection=dg.AssetSelection.assets(*TMDB_ASSETS, OMDB_RATINGS, OSCAR_NOMINATIONS),
+    partitions_def=release_years,
+    description=(
+        "One release year end to end: TMDb discovery, details of new/changed/stale movies, the "
+        "normalized movies, then OMDb ratings (within the day's quota) and Oscar nominations."
+    ),
+)
+
+tmdb_year_import_job = dg.define_asset_job(
+    name="tmdb_year_import",
+    selection=dg.AssetSelection.assets(*TMDB_ASSETS, OSCAR_NOMINATIONS),
+    partitions_def=release_years,
+    description=(
+        "One release year from TMDb (discovery, details, movies) plus its Oscar nominations. "
+        "OMDb is left to the omdb_backlog sensor, which spends the daily quota on recent years first."
+    ),
+)
+
+omdb_ratings_job = dg.define_asset_job(
+    name="omdb_ratings_job",
+    selection=dg.AssetSelection.assets(OMDB_RATINGS),
+    partitions_def=release_years,
+    description="OMDb ratings of one release year, as far as the day's OMDb quota reaches.",
+)
+
+oscar_nominations_job = dg.define_asset_job(
+    name="oscar_nominations_job",
+    selection=dg.AssetSelection.assets(OSCAR_NOMINATIONS),
+    partitions_def=release_years,
+    description="Academy Award nominations of the selected film years, matched to movies.",
+)
+
+catalog_progress_job = dg.define_asset_job(
+    name="catalog_progress_job",
+    selection=dg.AssetSelection.assets(CATALOG_PROGRESS),
+    description="Recompute the catalog progress table (every year's coverage, ETA, OMDb/Oscars).",
+)
+
+YEAR_JOBS = (catalog_year_sync_job, tmdb_year_import_job)
+ALL_JOBS = (
+    catalog_year_sync_job,
+    tmdb_year_import_job,
+    omdb_ratings_job,
+    oscar_nominations_job,
+    catalog_progress_job,
+)
