@@ -194,9 +194,10 @@ _SETTINGS = [
             "Timeout of one OMDb request, in seconds."),
     Setting("OMDB_MAX_RETRIES", 4, _parse_non_negative_int,
             "Retries of one OMDb request on 5xx, resets and timeouts (each retry spends quota)."),
-    Setting("OMDB_CLOCK_OFFSET_DAYS", 0, _parse_non_negative_int,
-            "Testing aid: days added to the clock the OMDb quota ledger and refresh ages follow, "
-            "to keep step with a sandbox whose day was advanced. Leave unset in production."),
+    Setting("OMDB_CLOCK_OFFSET_DAYS", 0, int,
+            "Testing aid: whole days (may be negative) added to the clock the OMDb quota ledger "
+            "and refresh ages follow, to keep step with a sandbox whose day differs. Leave unset "
+            "in production."),
     # Oscars
     Setting("OSCARS_SOURCE_URL",
             "https://raw.githubusercontent.com/DLu/oscar_data/main/oscars.csv", _parse_url_or_path,
