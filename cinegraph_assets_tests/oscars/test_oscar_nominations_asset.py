@@ -240,3 +240,25 @@ def test_a_run_covering_several_years_loads_each(warehouse, tmp_path):
     noms = stored(warehouse)[0]
     assert sorted({n["film_year"] for n in noms}) == [2004, 2005]
     assert by_title(noms)["Million Dollar Baby"]["tmdb_id"] == 8
+
+
+def test_a_failing_year_fails_the_run_naming_it_and_keeps_the_other_years(sqlite_warehouse_url, tmp_path, monkeypatch):
+    import cinegraph_assets.oscars.assets as oscar_assets
+
+    real_load = oscar_assets.load_film_year
+
+    def load_failing_2004(engine, table, year):
+        if year == 2004:
+            raise RuntimeError("disk full")
+        return real_load(engine, table, year)
+
+    monkeypatch.setattr(oscar_assets, "load_film_year", load_failing_2004)
+    upgrade(sqlite_warehouse_url)
+    result = run(sqlite_warehouse_url, write_source(tmp_path / "oscars.csv"), tags={
+        "dagster/asset_partition_range_start": "2004", "dagster/asset_partition_range_end": "2005",
+    })
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "failed for film year(s) 2004; the other years were written" in failure.event_specific_data.error.message
+    assert "disk full" in failure.event_specific_data.error.message
+    assert {n["film_year"] for n in stored(sqlite_warehouse_url)[0]} == {2005}
