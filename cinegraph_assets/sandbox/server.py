@@ -20,6 +20,7 @@ from cinegraph_assets.sandbox import responses as r
 from cinegraph_assets.sandbox.catalog import Catalog, CatalogOptions
 from cinegraph_assets.sandbox.control import BodyCache, FaultPlan, RateLimiter, Settings, Stats
 from cinegraph_assets.sandbox.details import DetailRenderer
+from cinegraph_assets.sandbox.oddities import Oddities
 from cinegraph_assets.sandbox.tmdb import TMDbApi, endpoint_label
 
 
@@ -37,6 +38,7 @@ class Sandbox:
         self.limiter = RateLimiter()
         self.faults = FaultPlan(options.seed)
         self.body_cache = BodyCache()
+        self.oddities = Oddities()  # oversized / mistyped details for chosen ids (oddities.py)
         self.tmdb_api_key = tmdb_api_key
         self.tmdb_access_token = tmdb_access_token
         self.omdb_api_key = omdb_api_key
@@ -103,6 +105,13 @@ class Sandbox:
                 except (ValueError, TypeError) as exc:
                     return r.json_response(400, {"error": str(exc)})
             return r.json_response(200, self.settings.as_dict())
+        if parts == ["oddities"]:
+            if method in ("POST", "PUT"):
+                try:
+                    self.oddities.configure(json.loads(body or b"{}"))
+                except (ValueError, TypeError, AttributeError) as exc:
+                    return r.json_response(400, {"error": str(exc)})
+            return r.json_response(200, self.oddities.as_dict())
         if parts == ["health"] or parts == []:
             return r.json_response(200, {"ok": True, "today": self.catalog.today_date.isoformat(),
                                          "movies": len(self.catalog), "seed": self.catalog.seed,
@@ -239,6 +248,9 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "slow":
                 time.sleep(sb.settings.slow_seconds)
         response = self._route_api(path, params)
+        odd = sb.oddities.rewrite(path, response.status, response.body)
+        if odd is not response.body:
+            response = r.Response(response.status, odd, response.content_type, dict(response.headers))
         if kind == "truncated" and response.status == 200 and response.json_body and len(response.body) > 2:
             cut = max(1, int(len(response.body) * (0.2 + 0.6 * u)))
             response = r.Response(200, response.body[:cut], response.content_type, dict(response.headers))
