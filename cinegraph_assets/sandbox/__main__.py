@@ -11,6 +11,7 @@ import signal
 import sys
 from datetime import date, datetime, timezone
 
+from cinegraph_assets.sandbox import exports, omdb, oscars
 from cinegraph_assets.sandbox.catalog import SCALES, CatalogOptions
 from cinegraph_assets.sandbox.control import FAULT_KINDS, Settings
 from cinegraph_assets.sandbox.server import Sandbox, SandboxServer
@@ -103,13 +104,7 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
 
 def _mount_extensions(sandbox: Sandbox) -> None:
     """OMDb, the Oscar source and the daily exports live in their own modules."""
-    import importlib
-
-    for module_name in ("omdb", "oscars", "exports"):
-        try:
-            module = importlib.import_module(f"cinegraph_assets.sandbox.{module_name}")
-        except ModuleNotFoundError:
-            continue
+    for module in (omdb, oscars, exports):
         sandbox.extensions.append(module.mount(sandbox))
 
 

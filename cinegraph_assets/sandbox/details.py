@@ -153,8 +153,8 @@ class DetailRenderer:
         return {
             "genres": genres,
             "overview": overview,
-            "backdrop_path": None if rng.random() < 0.25 else image_path(self.seed, movie_id, 1),
-            "poster_path": None if rng.random() < 0.12 else image_path(self.seed, movie_id, 2),
+            "backdrop_path": None if rng.random() < 0.25 else random_path(rng),
+            "poster_path": None if rng.random() < 0.12 else random_path(rng),
             "runtime": 0 if rng.random() < 0.1 else int(rng.gauss(98, 25)) if rng.random() < 0.8 else rng.randint(3, 30),
             "budget": 0 if rng.random() < 0.7 else rng.randrange(10_000, 250_000_000, 1000),
             "revenue": 0 if rng.random() < 0.75 else rng.randrange(1_000, 2_000_000_000),
@@ -162,14 +162,11 @@ class DetailRenderer:
             "companies": rng.sample(words.COMPANIES, rng.choice((0, 1, 1, 2, 3, 5))),
             "collection": None if rng.random() < 0.93 else rng.randrange(10, 1_000_000),
             "homepage": "" if rng.random() < 0.6 else f"https://www.example-films.com/{movie_id}",
-            "title_key": rng.getrandbits(32),
-            "native_key": rng.getrandbits(32),
         }
 
     def titles(self, movie_id: int, lang: str, variant: int) -> tuple[str, str]:
         """(title, original_title): English title; original in the film's own language."""
-        s = self._static(movie_id)
-        k = s["title_key"]
+        k = mix(self.seed, movie_id, 21)  # titles are needed in bulk (sorting, exports): keep them cheap
         pattern = words.TITLE_PATTERNS[k % len(words.TITLE_PATTERNS)]
         title = pattern.format(
             adj=words.TITLE_ADJECTIVES[(k >> 4) % len(words.TITLE_ADJECTIVES)],
@@ -179,7 +176,7 @@ class DetailRenderer:
         if lang == "en":
             original = title
         else:
-            n = s["native_key"]
+            n = k >> 32
             native = words.NATIVE_TITLE_WORDS[lang]
             original = native[n % len(native)] + words.NATIVE_SUFFIXES[(n >> 8) % len(words.NATIVE_SUFFIXES)]
         suffix = TITLE_VARIANTS[variant % len(TITLE_VARIANTS)] if variant else ""

@@ -17,7 +17,7 @@ import numpy as np
 
 from cinegraph_assets.sandbox import responses as r
 from cinegraph_assets.sandbox import words
-from cinegraph_assets.sandbox.catalog import NO_DATE, np_unit_hash, to_day, year_bounds
+from cinegraph_assets.sandbox.catalog import NO_DATE, imdb_number, movie_id_of_imdb, np_unit_hash, to_day, year_bounds
 from cinegraph_assets.sandbox.details import APPENDABLE
 
 PAGE_SIZE = 20
@@ -250,6 +250,21 @@ class TMDbApi:
             "total_results": len(items),
         })
 
+    # ------------------------------------------------------------------ find by IMDb id
+    def find(self, external_id: str, params: dict[str, str]) -> r.Response:
+        empty = {"movie_results": [], "person_results": [], "tv_results": [], "tv_episode_results": [],
+                 "tv_season_results": []}
+        if params.get("external_source") != "imdb_id":
+            return r.json_response(200, empty)  # other sources hold no movies in the sandbox
+        match = re.fullmatch(r"tt(\d{7,8})", external_id)
+        if match:
+            number = int(match.group(1))
+            movie_id = movie_id_of_imdb(number)
+            row = self.catalog.row(movie_id)
+            if row is not None and row["has_imdb"] and imdb_number(movie_id) == number:
+                empty["movie_results"] = [{**self.renderer.list_item(row), "media_type": "movie"}]
+        return r.json_response(200, empty)
+
     # ------------------------------------------------------------------ reference data
     def configuration(self) -> r.Response:
         return r.json_response(200, CONFIGURATION)
@@ -270,6 +285,8 @@ class TMDbApi:
                 return self.configuration()
             if parts == ["genre", "movie", "list"]:
                 return self.genres()
+            if len(parts) == 2 and parts[0] == "find":
+                return self.find(parts[1], params)
             if len(parts) == 2 and parts[0] == "movie":
                 return self.movie(parts[1], params)
             if len(parts) >= 3 and parts[0] == "movie":

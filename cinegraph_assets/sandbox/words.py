@@ -163,7 +163,7 @@ WATCH_PROVIDERS = [
 VIDEO_TYPES = ["Trailer", "Teaser", "Clip", "Featurette", "Behind the Scenes"]
 
 CREW_JOBS = [
-    ("Directing", "Director"), ("Writing", "Screenplay"), ("Writing", "Writer"), ("Writing", "Novel"),
+    ("Directing", "Assistant Director"), ("Directing", "Script Supervisor"), ("Writing", "Writer"), ("Writing", "Novel"),
     ("Production", "Producer"), ("Production", "Executive Producer"), ("Production", "Casting"),
     ("Camera", "Director of Photography"), ("Editing", "Editor"), ("Sound", "Original Music Composer"),
     ("Sound", "Sound Designer"), ("Art", "Production Design"), ("Art", "Art Direction"),

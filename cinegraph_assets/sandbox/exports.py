@@ -1,0 +1,85 @@
+"""TMDb's daily ID exports: /p/exports/movie_ids_MM_DD_YYYY.json.gz (and adult_movie_ids_...).
+
+As files.tmdb.org serves them: gzip of newline-delimited JSON objects (not an array),
+`{"adult":false,"id":..,"original_title":"..","popularity":..,"video":false}`, ids ascending except a
+few out of order at the top (a quirk of the real files, see ../shared/data/tmdb/daily_export_sample).
+The adult file holds the adult films with popularity 0.0. No auth.
+
+A file exists for each sandbox day from the start date to today. Its content is the catalog as it is
+now, minus the films created after that day (deletions and edits are not rolled back).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from json.encoder import encode_basestring as jstr
+import threading
+from collections import OrderedDict
+from datetime import date
+
+import numpy as np
+
+from cinegraph_assets.sandbox import responses as r
+from cinegraph_assets.sandbox.catalog import to_day
+from cinegraph_assets.sandbox.words import LANGUAGE_CODES
+
+FILE = re.compile(r"^/p/exports/(movie_ids|adult_movie_ids)_(\d{2})_(\d{2})_(\d{4})\.json\.gz$")
+
+
+class DailyExports:
+    prefix = "/p/exports"
+
+    def __init__(self, sandbox):
+        self.sb = sandbox
+        self._lock = threading.Lock()
+        self._cache: OrderedDict = OrderedDict()
+
+    def handle(self, path: str, params: dict[str, str], headers) -> r.Response:
+        match = FILE.match(path)
+        if not match:
+            return r.text_response(404, "Not Found\n")
+        kind, month, day, year = match.groups()
+        try:
+            when = date(int(year), int(month), int(day))
+        except ValueError:
+            return r.text_response(404, "Not Found\n")
+        cat = self.sb.catalog
+        if not cat.start_day <= to_day(when) <= cat.today:
+            return r.text_response(404, "Not Found\n")
+        key = (kind, when, cat.state_version)
+        with self._lock:  # one build at a time: a bench-scale file is large
+            body = self._cache.get(key)
+            if body is None:
+                body = self._build(kind == "adult_movie_ids", to_day(when))
+                self._cache[key] = body
+                while len(self._cache) > 4:
+                    self._cache.popitem(last=False)
+        return r.Response(200, body, content_type="application/octet-stream", json_body=False)
+
+    def _build(self, adult: bool, day: int) -> bytes:
+        cat = self.sb.catalog
+        titles = self.sb.renderer.titles
+        with cat.lock:
+            keep = ~cat.deleted & (cat.created_day <= day) & (cat.adult if adult else ~cat.adult)
+            slots = np.flatnonzero(keep)
+            ids = cat.ids[slots].tolist()
+            popularity = [0.0] * len(ids) if adult else cat.popularity[slots].tolist()
+            video = cat.video[slots].tolist()
+            langs = [LANGUAGE_CODES[k] for k in cat.lang[slots].tolist()]
+            variants = cat.title_variant[slots].tolist()
+        order = list(range(len(ids)))
+        if len(ids) > 5:
+            # The real files start with a few ids out of ascending order.
+            quirk = sorted(order, key=lambda k: ids[k] % 7919)[:5]
+            moved = set(quirk)
+            order = quirk + [k for k in order if k not in moved]
+        flag = "true" if adult else "false"
+        # Lines are written by hand (not json.dumps per line): a bench-scale file has a million.
+        lines = [f'{{"adult":{flag},"id":{ids[k]},"original_title":{jstr(titles(ids[k], langs[k], variants[k])[1])},'
+                 f'"popularity":{popularity[k]},"video":{"true" if video[k] else "false"}}}' for k in order]
+        return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=3)
+
+
+def mount(sandbox) -> DailyExports:
+    return DailyExports(sandbox)
