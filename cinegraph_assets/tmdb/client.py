@@ -19,6 +19,7 @@ What it promises:
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import re
 import threading
@@ -48,6 +49,10 @@ MAX_RETRY_AFTER_SECONDS = 120.0
 #: TMDb status codes meaning "your credentials are not accepted" (7 invalid key, 10 suspended,
 #: 3/14 authentication failed). Retrying these only burns requests.
 AUTH_STATUS_CODES = {3, 7, 10, 14}
+#: Largest body accepted. Real details with all 11 appends are 10-300 KB (the biggest blockbusters
+#: about 1 MB); a body past this is broken, would bloat the staging table and the memory of every
+#: worker, so the movie is recorded as failed ("response_too_large") instead of stored.
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 _API_KEY_IN_URL = re.compile(r"(?i)(api_?key=)[^&\s'\"#]+")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]+")
@@ -199,6 +204,7 @@ class TMDbClient:
     rate_limiter: RateLimiter = field(default_factory=UnlimitedRateLimiter)
     timeout_seconds: float = 15.0
     max_retries: int = 6
+    max_response_bytes: int = MAX_RESPONSE_BYTES
     #: first backoff step and cap, in seconds (exponential with full jitter between them)
     backoff_initial_seconds: float = 0.5
     backoff_max_seconds: float = 30.0
@@ -295,8 +301,14 @@ class TMDbClient:
         response: requests.Response | None = None
         body: Any = None
         try:
-            response = self.session().get(url, params=query, timeout=self.timeout_seconds)
-            content = response.content  # read fully inside the try: a reset mid-body raises here
+            response = self.session().get(url, params=query, timeout=self.timeout_seconds, stream=True)
+            # Read fully inside the try (a reset mid-body raises here), never past the cap.
+            content = _read_capped(response, self.max_response_bytes)
+        except _ResponseTooLarge as exc:
+            error = TMDbRequestError(
+                f"TMDb sent a body over {self.max_response_bytes} bytes ({exc.size} read) for "
+                f"{self._where(path)}; not stored", status=response.status_code if response is not None
+                else None, reason="response_too_large")
         except requests.Timeout as exc:
             error = TMDbTransientError(f"TMDb timed out on {self._where(path)}: {self.redact(exc)}",
                                        reason="timeout")
@@ -316,7 +328,7 @@ class TMDbClient:
         assert response is not None
         status = response.status_code
         try:
-            body = response.json() if content else None
+            body = json.loads(content) if content else None
         except ValueError:
             body = None
             if status == 200:
@@ -356,6 +368,30 @@ class TMDbClient:
     def _where(self, path: str) -> str:
         # Only the host and path: never the query string, which carries the api_key.
         return f"{urlsplit(self.base_url).netloc}/{path.lstrip('/')}"
+
+
+class _ResponseTooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+def _read_capped(response: requests.Response, limit: int) -> bytes:
+    """The whole body, or _ResponseTooLarge as soon as it passes `limit` bytes (the rest is never
+    downloaded: the connection is dropped)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise _ResponseTooLarge(int(declared))
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise _ResponseTooLarge(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _status_of(body: Any) -> tuple[int | None, str]:

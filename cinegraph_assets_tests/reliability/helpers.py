@@ -20,6 +20,7 @@ def tmdb_resource(sandbox, state_dir: Path | str, **fields) -> TMDbResource:
     fields.setdefault("base_url", sandbox.tmdb_url)
     fields.setdefault("api_key", "sandbox")
     fields.setdefault("state_dir", str(state_dir))
+    fields.setdefault("max_rps", 200)  # the sandbox has no limit unless a test sets one
     return TMDbResource(**fields)
 
 

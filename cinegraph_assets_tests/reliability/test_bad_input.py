@@ -1,0 +1,199 @@
+"""Bad input fails fast and clearly, or fails only the movie it concerns: wrong keys, unknown
+partitions, malformed settings, real odd bodies TMDb sends, a 5 MB answer and mistyped fields."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import dagster as dg
+import pytest
+import requests
+import sqlalchemy as sa
+
+from cinegraph_assets.omdb.assets import omdb_ratings
+from cinegraph_assets.omdb.resource import OMDbResource
+from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.tmdb.assets import tmdb_assets
+from cinegraph_assets.tmdb.resource import TMDbResource
+from cinegraph_assets_tests.reliability.helpers import (
+    materialization_metadata,
+    materialize_year,
+    run_failure_text,
+    tmdb_resource,
+    year_ids,
+)
+from cinegraph_assets_tests.support.shared_data import shared_data
+from cinegraph_assets_tests.tmdb.fake_tmdb import FakeTMDb, Reply
+
+YEAR = 1990
+#: The issue's bound: a wrong key stops the run within this many seconds and requests.
+FAIL_FAST_SECONDS = 10
+FAIL_FAST_REQUESTS = 3
+
+
+def _api_requests(sandbox, prefix: str) -> int:
+    return sum(sum(statuses.values()) for label, statuses in sandbox.stats()["requests"].items()
+               if label.startswith(prefix))
+
+
+def test_an_invalid_tmdb_key_stops_the_run_at_once_naming_the_env_var(sandbox_factory, sqlite_warehouse_url,
+                                                                       tmp_path, monkeypatch):
+    sandbox = sandbox_factory(seed=5, year_size=[f"{YEAR}=200"], detail_size="small",
+                              tmdb_api_key="the-accepted-key")
+    monkeypatch.setenv("TMDB_API_KEY", "a-refused-key")
+    started = time.monotonic()
+    result = materialize_year(YEAR, TMDbResource(base_url=sandbox.tmdb_url, state_dir=str(tmp_path)),
+                              sqlite_warehouse_url)
+    elapsed = time.monotonic() - started
+    assert not result.success
+    message = run_failure_text(result)
+    assert "TMDB_API_KEY" in message and "code 7" in message
+    assert elapsed < FAIL_FAST_SECONDS
+    assert 1 <= _api_requests(sandbox, "/3/") <= FAIL_FAST_REQUESTS
+    assert "a-refused-key" not in message
+
+
+def test_an_invalid_omdb_key_stops_the_run_at_once_naming_the_env_var(sandbox_factory, sqlite_warehouse_url,
+                                                                       tmp_path, monkeypatch):
+    sandbox = sandbox_factory(seed=5, year_size=[f"{YEAR}=60"], detail_size="small",
+                              omdb_api_key="the-accepted-key")
+    assert materialize_year(YEAR, tmdb_resource(sandbox, tmp_path), sqlite_warehouse_url).success
+    monkeypatch.setenv("OMDB_BASE_URL", sandbox.omdb_url)
+    monkeypatch.setenv("OMDB_API_KEY", "a-refused-key")
+    started = time.monotonic()
+    result = dg.materialize(
+        [*tmdb_assets, omdb_ratings], selection=["omdb_ratings"], partition_key=str(YEAR),
+        resources={"tmdb": TMDbResource(), "omdb": OMDbResource(),
+                   "warehouse": WarehouseResource(database_url=sqlite_warehouse_url)},
+        raise_on_error=False)
+    elapsed = time.monotonic() - started
+    assert not result.success
+    message = run_failure_text(result)
+    assert "OMDB_API_KEY" in message
+    assert elapsed < FAIL_FAST_SECONDS
+    assert 1 <= _api_requests(sandbox, "/omdb") <= FAIL_FAST_REQUESTS
+    assert "a-refused-key" not in message
+
+
+@pytest.mark.parametrize("key", ["1850", "3100", "19x9"])
+def test_an_unknown_partition_is_refused_at_launch_naming_it(key, sqlite_warehouse_url, tmp_path):
+    tmdb = TMDbResource(base_url="http://127.0.0.1:9/3", api_key="unused", state_dir=str(tmp_path))
+    with pytest.raises(Exception) as raised:
+        materialize_year(key, tmdb, sqlite_warehouse_url)  # type: ignore[arg-type]
+    text = str(raised.value)
+    assert "partition" in text.lower() and key in text
+
+
+@pytest.mark.parametrize(("env", "value"), [
+    ("TMDB_MAX_RPS", "-5"),
+    ("TMDB_MAX_RPS", "fast"),
+    ("TMDB_BASE_URL", "api.themoviedb.org/3"),
+    ("TMDB_TIMEOUT_SECONDS", "0"),
+    ("TMDB_FAILURE_THRESHOLD", "150%"),
+    ("CINEGRAPH_DATABASE_URL", "mysql://root@localhost/cinegraph"),
+])
+def test_a_malformed_setting_fails_the_run_before_any_request_naming_the_env_var(
+        env, value, sandbox_factory, sqlite_warehouse_url, tmp_path, monkeypatch):
+    sandbox = sandbox_factory(seed=5, year_size=[f"{YEAR}=20"], detail_size="small")
+    monkeypatch.setenv("TMDB_API_KEY", "sandbox")
+    monkeypatch.setenv("TMDB_BASE_URL", sandbox.tmdb_url)
+    monkeypatch.setenv("CINEGRAPH_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv(env, value)
+    warehouse = WarehouseResource() if env == "CINEGRAPH_DATABASE_URL" else \
+        WarehouseResource(database_url=sqlite_warehouse_url)
+    result = dg.materialize(tmdb_assets, partition_key=str(YEAR),
+                            resources={"tmdb": TMDbResource(), "warehouse": warehouse}, raise_on_error=False)
+    assert not result.success
+    assert env in run_failure_text(result)
+    assert _api_requests(sandbox, "/3/") == 0
+
+
+def test_a_malformed_explicit_resource_field_names_its_env_var(sandbox_factory, sqlite_warehouse_url, tmp_path):
+    sandbox = sandbox_factory(seed=5, year_size=[f"{YEAR}=20"], detail_size="small")
+    result = materialize_year(YEAR, tmdb_resource(sandbox, tmp_path, max_rps=-1.0), sqlite_warehouse_url)
+    assert not result.success
+    assert "TMDB_MAX_RPS" in run_failure_text(result)
+    assert _api_requests(sandbox, "/3/") == 0
+
+
+# ----------------------------------------------------------------------------- real captured bodies
+FIGHT_CLUB = 550
+ERRORS_BODY, INVALID_JSON, NOT_FOUND, ADULT_NULL, NO_APPENDS = 9001, 9002, 9003, 9004, 9005
+
+
+def _captured(name: str) -> dict:
+    return json.loads(shared_data("tmdb", "captures", name).read_text())
+
+
+def test_real_captured_bodies_are_stored_or_recorded_with_their_reason(sqlite_warehouse_url, tmp_path):
+    """A fake TMDb answering with the real captures: the older details shape without appended
+    parts or origin_country, `adult: null`, a 404 (code 34, no `success`), a 422 `{"errors": [...]}`
+    body and a body that is not JSON at all."""
+    details = _captured("movie-details.json")  # Fight Club, the older shape
+    release_dates = _captured("movie-release-dates.json")
+    external_ids = _captured("movie-external-ids.json")
+    listing = _captured("search-movie.json")["results"][0]  # a real list item
+    answers = {
+        FIGHT_CLUB: Reply(200, {**details, "release_dates": {"results": release_dates["results"]},
+                                "external_ids": external_ids}),
+        ERRORS_BODY: Reply(422, _captured("validation-error.json")),
+        INVALID_JSON: Reply(200, b'{"adult": false, "id": 9002, "title": "cut off'),
+        NOT_FOUND: Reply(404, _captured("resource-not-found.json")),
+        ADULT_NULL: Reply(200, {**details, "id": ADULT_NULL, "adult": None}),
+        NO_APPENDS: Reply(200, {**details, "id": NO_APPENDS, "release_date": "1999-12-31"}),
+    }
+
+    def respond(request):
+        if request.path == "/3/discover/movie":
+            results = [{**listing, "id": tmdb_id, "release_date": "1999-10-15", "adult": None if
+                        tmdb_id == ADULT_NULL else False} for tmdb_id in sorted(answers)]
+            return Reply(200, {"page": 1, "results": results, "total_pages": 1,
+                               "total_results": len(results)})
+        tmdb_id = int(request.path.rsplit("/", 1)[-1])
+        return answers[tmdb_id]
+
+    with FakeTMDb(respond) as fake:
+        tmdb = TMDbResource(base_url=fake.url, api_key="sandbox", state_dir=str(tmp_path), max_retries=1,
+                            failure_threshold=1.0)
+        result = materialize_year(1999, tmdb, sqlite_warehouse_url)
+    assert result.success, run_failure_text(result)
+    assert sorted(year_ids(sqlite_warehouse_url, 1999)) == [FIGHT_CLUB, ADULT_NULL, NO_APPENDS]
+    engine = sa.create_engine(sqlite_warehouse_url)
+    with engine.connect() as conn:
+        failures = dict(conn.execute(sa.text("SELECT tmdb_id, reason FROM tmdb_fetch_failures")).all())
+        deleted = set(conn.execute(sa.text("SELECT tmdb_id FROM movies WHERE deleted_at IS NOT NULL "
+                                           "UNION SELECT tmdb_id FROM discovered_movies "
+                                           "WHERE deleted_at IS NOT NULL")).scalars())
+        adult = conn.execute(sa.text("SELECT adult FROM movies WHERE tmdb_id = :i"), {"i": ADULT_NULL}).scalar()
+        certified = conn.execute(sa.text("SELECT count(*) FROM movie_release_dates WHERE tmdb_id = :i"),
+                                 {"i": FIGHT_CLUB}).scalar()
+    engine.dispose()
+    assert set(failures) == {ERRORS_BODY, INVALID_JSON}
+    assert "422" in failures[ERRORS_BODY] and "json" in failures[INVALID_JSON].lower()
+    assert deleted == {NOT_FOUND}
+    assert adult is None
+    assert certified > 0
+    details_metadata = materialization_metadata(result, "tmdb_movie_details")
+    assert details_metadata["failed"] == 2 and details_metadata["deleted"] == 1
+
+
+# ----------------------------------------------------------------------------- oddities
+def test_a_5mb_answer_and_mistyped_fields_fail_only_their_movie_with_the_reason(
+        sandbox_factory, sqlite_warehouse_url, tmp_path):
+    sandbox = sandbox_factory(seed=5, year_size=[f"{YEAR}=320"], detail_size="small")
+    truth = sorted(sandbox.truth(YEAR))
+    oversized, mistyped = truth[10], truth[20]
+    requests.post(sandbox.url + "/_sandbox/oddities", timeout=10,
+                  json={"oversized": [oversized], "oversized_bytes": 5 * 1024 * 1024,
+                        "mistyped": [mistyped]}).raise_for_status()
+    result = materialize_year(YEAR, tmdb_resource(sandbox, tmp_path), sqlite_warehouse_url)
+    assert result.success, run_failure_text(result)
+    assert set(year_ids(sqlite_warehouse_url, YEAR)) == set(truth) - {oversized, mistyped}
+    engine = sa.create_engine(sqlite_warehouse_url)
+    with engine.connect() as conn:
+        failures = dict(conn.execute(sa.text("SELECT tmdb_id, reason FROM tmdb_fetch_failures")).all())
+    engine.dispose()
+    assert set(failures) == {oversized, mistyped}
+    assert "large" in failures[oversized].lower()
+    assert "malformed" in failures[mistyped].lower()
