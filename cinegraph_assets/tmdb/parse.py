@@ -255,70 +255,84 @@ def _parse_genres(payload: dict, rows: MovieRows) -> None:
         rows.movie_genres.append({"tmdb_id": tmdb_id, "genre_id": genre_id, "position": position})
 
 
+def _person(credit: dict, person_id: int, where: str) -> dict:
+    name = credit.get("name")
+    original_name = credit.get("original_name")
+    gender = credit.get("gender")
+    known_for = credit.get("known_for_department")
+    profile = credit.get("profile_path")
+    if not (
+        (name is None or type(name) is str)
+        and (original_name is None or type(original_name) is str)
+        and (gender is None or (type(gender) is int and -1000 < gender < 1000))
+        and (known_for is None or type(known_for) is str)
+        and (profile is None or type(profile) is str)
+    ):
+        raise MalformedMovie(
+            f"{where}: name, original_name, known_for_department and profile_path must be "
+            "strings or null, gender a small integer or null"
+        )
+    return {"person_id": person_id, "name": name, "original_name": original_name, "gender": gender,
+            "known_for_department": known_for, "profile_path": profile}
+
+
 def _parse_credits(payload: dict, rows: MovieRows) -> None:
+    # The hot loop of normalizing: plain lookups and inline checks, location strings built only
+    # for an error.
     credits = _dict(payload.get("credits"), "credits")
     if not credits:
         return
     tmdb_id = rows.tmdb_id
+    # Semantics the PostgreSQL path of catalog.normalize_staged repeats in SQL: a person's row
+    # comes from their first credit (cast before crew); a credit_id seen twice in the same list
+    # keeps its first entry; a missing credit_id becomes "<cast|crew>:<person>:<index>".
     people: dict[int, dict] = {}
     seen: set[str] = set()
-    for part, out in (("cast", rows.cast), ("crew", rows.crew)):
-        for i, credit in enumerate(_items(credits.get(part), f"credits.{part}")):
-            person_id = credit.get("id")
-            credit_id = credit.get("credit_id")
-            if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
-                raise _bad(f"credits.{part}[{i}].id", "a positive integer", person_id)
-            if credit_id is None:
-                # Not seen from TMDb, but the key must exist: person + position is stable per payload.
-                credit_id = f"{part}:{person_id}:{i}"
-            elif type(credit_id) is not str:
-                raise _bad(f"credits.{part}[{i}].credit_id", "a string", credit_id)
-            if credit_id in seen:
-                continue  # the same credit twice would violate the table's key; keep the first
-            seen.add(credit_id)
-            name = credit.get("name")
-            original_name = credit.get("original_name")
-            gender = credit.get("gender")
-            known_for = credit.get("known_for_department")
-            profile = credit.get("profile_path")
-            if not (
-                (name is None or type(name) is str)
-                and (original_name is None or type(original_name) is str)
-                and (gender is None or type(gender) is int)
-                and (known_for is None or type(known_for) is str)
-                and (profile is None or type(profile) is str)
-            ):
-                raise MalformedMovie(
-                    f"credits.{part}[{i}]: name, original_name, known_for_department and "
-                    "profile_path must be strings or null, gender an integer or null"
-                )
-            if person_id not in people:
-                people[person_id] = {
-                    "person_id": person_id,
-                    "name": name,
-                    "original_name": original_name,
-                    "gender": gender if gender is None or abs(gender) <= 1000 else None,
-                    "known_for_department": known_for,
-                    "profile_path": profile,
-                }
-            if part == "cast":
-                order = credit.get("order")
-                character = credit.get("character")
-                if not ((order is None or (type(order) is int and abs(order) <= _INT_MAX))
-                        and (character is None or type(character) is str)):
-                    raise MalformedMovie(
-                        f"credits.cast[{i}]: order must be an integer and character a string"
-                    )
-                out.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
-                            "cast_order": order, "character": character})
-            else:
-                department = credit.get("department")
-                job = credit.get("job")
-                if not ((department is None or type(department) is str)
-                        and (job is None or type(job) is str)):
-                    raise MalformedMovie(f"credits.crew[{i}]: department and job must be strings")
-                out.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
-                            "department": department, "job": job})
+    cast_rows = rows.cast
+    for i, credit in enumerate(_items(credits.get("cast"), "credits.cast")):
+        person_id = credit.get("id")
+        if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
+            raise _bad(f"credits.cast[{i}].id", "a positive integer", person_id)
+        credit_id = credit.get("credit_id")
+        if type(credit_id) is not str:
+            if credit_id is not None:
+                raise _bad(f"credits.cast[{i}].credit_id", "a string", credit_id)
+            # Not seen from TMDb, but the key must exist: person + position is stable per payload.
+            credit_id = f"cast:{person_id}:{i}"
+        if person_id not in people:
+            people[person_id] = _person(credit, person_id, f"credits.cast[{i}]")
+        if credit_id in seen:
+            continue  # the same credit twice would violate the table's key; keep the first
+        seen.add(credit_id)
+        order = credit.get("order")
+        character = credit.get("character")
+        if not ((order is None or (type(order) is int and -_INT_MAX <= order <= _INT_MAX))
+                and (character is None or type(character) is str)):
+            raise MalformedMovie(f"credits.cast[{i}]: order must be an integer and character a string")
+        cast_rows.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
+                          "cast_order": order, "character": character})
+    crew_rows = rows.crew
+    seen = set()  # movie_cast and movie_crew are keyed separately
+    for i, credit in enumerate(_items(credits.get("crew"), "credits.crew")):
+        person_id = credit.get("id")
+        if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
+            raise _bad(f"credits.crew[{i}].id", "a positive integer", person_id)
+        credit_id = credit.get("credit_id")
+        if type(credit_id) is not str:
+            if credit_id is not None:
+                raise _bad(f"credits.crew[{i}].credit_id", "a string", credit_id)
+            credit_id = f"crew:{person_id}:{i}"
+        if person_id not in people:
+            people[person_id] = _person(credit, person_id, f"credits.crew[{i}]")
+        if credit_id in seen:
+            continue
+        seen.add(credit_id)
+        department = credit.get("department")
+        job = credit.get("job")
+        if not ((department is None or type(department) is str) and (job is None or type(job) is str)):
+            raise MalformedMovie(f"credits.crew[{i}]: department and job must be strings")
+        crew_rows.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
+                          "department": department, "job": job})
     rows.people = list(people.values())
 
 
@@ -326,24 +340,38 @@ def _parse_release_dates(payload: dict, rows: MovieRows) -> None:
     part = _dict(payload.get("release_dates"), "release_dates")
     tmdb_id = rows.tmdb_id
     seen: set[str] = set()
+    out = rows.release_dates
     for i, country_entry in enumerate(_items(part.get("results"), "release_dates.results")):
-        where = f"release_dates.results[{i}]"
-        country = _str(country_entry.get("iso_3166_1"), f"{where}.iso_3166_1")
-        if not country or country in seen:
-            continue
-        seen.add(country)
-        for seq, entry in enumerate(_items(country_entry.get("release_dates"), f"{where}.release_dates")):
-            w = f"{where}.release_dates[{seq}]"
-            rows.release_dates.append({
-                "tmdb_id": tmdb_id,
-                "country": country,
-                "seq": seq,
-                "release_type": _int(entry.get("type"), f"{w}.type"),
-                "release_date": _date(entry.get("release_date"), f"{w}.release_date"),
-                "certification": _str(entry.get("certification"), f"{w}.certification"),
-                "language": _str(entry.get("iso_639_1"), f"{w}.iso_639_1") or None,
-                "note": _str(entry.get("note"), f"{w}.note"),
-            })
+        try:
+            country = _str(country_entry.get("iso_3166_1"), "iso_3166_1")
+            if not country or country in seen:
+                continue
+            seen.add(country)
+            for seq, entry in enumerate(_items(country_entry.get("release_dates"), "release_dates")):
+                certification = entry.get("certification")
+                language = entry.get("iso_639_1")
+                note = entry.get("note")
+                release_type = entry.get("type")
+                if not ((certification is None or type(certification) is str)
+                        and (language is None or type(language) is str)
+                        and (note is None or type(note) is str)
+                        and (release_type is None or (type(release_type) is int and 0 <= release_type < 100))):
+                    raise MalformedMovie(
+                        f"release_dates[{seq}]: certification, iso_639_1 and note must be strings, "
+                        "type a small integer"
+                    )
+                out.append({
+                    "tmdb_id": tmdb_id,
+                    "country": country,
+                    "seq": seq,
+                    "release_type": release_type,
+                    "release_date": _date(entry.get("release_date"), f"release_dates[{seq}].release_date"),
+                    "certification": certification,
+                    "language": language or None,
+                    "note": note,
+                })
+        except MalformedMovie as error:
+            raise MalformedMovie(f"release_dates.results[{i}].{error.reason}") from None
 
 
 def _parse_external_ids(payload: dict, rows: MovieRows) -> None:
