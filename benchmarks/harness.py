@@ -87,6 +87,60 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
 
 
+class PostgresCpuSampler:
+    """CPU seconds used by the PostgreSQL backends serving one database while a run goes on.
+
+    Backends come and go with connections, so /proc is polled and each backend's last reading kept.
+    """
+
+    def __init__(self, database: str, every: float = 0.25):
+        self.database, self.every = database, every
+        self._seen: dict[int, float] = {}
+        self._start: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _backends(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmdline.startswith(b"postgres:") and f" {self.database} ".encode() in cmdline:
+                pids.append(int(entry.name))
+        return pids
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            for pid in self._backends():
+                cpu = process_cpu_seconds(pid)
+                if cpu is not None:
+                    self._start.setdefault(pid, 0.0)  # connected during the run
+                    self._seen[pid] = cpu
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "PostgresCpuSampler":
+        # Backends alive before the run (e.g. the one that created the schema) count from here.
+        for pid in self._backends():
+            cpu = process_cpu_seconds(pid)
+            if cpu is not None:
+                self._start[pid] = cpu
+                self._seen[pid] = cpu
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def cpu_seconds(self) -> float:
+        return round(sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._seen.items()), 2)
+
+
 def free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.harness import ImportSpec, Sandbox, api_requests, load_average, log, run_child, tmdb_fields
+from benchmarks.harness import (
+    ImportSpec, PostgresCpuSampler, Sandbox, api_requests, load_average, log, run_child, tmdb_fields,
+)
 
 NAME = "rate_limited_import"
 DESCRIPTION = "a year through the sandbox's rate limit (R=40 and R=20, 100 ms latency) against (N + N/20) / R"
@@ -41,7 +43,13 @@ def import_year(sandbox: Sandbox, warehouse_url: str, workdir: Path, name: str, 
     sandbox_cpu0 = sandbox.cpu_seconds()
     load0 = load_average()
     log(f"{name}: importing {year} (max_rps={max_rps})")
-    child = run_child(spec, workdir, name, profile=profile, profile_dir=profile_dir)
+    if warehouse_url.startswith("postgresql"):
+        with PostgresCpuSampler(warehouse_url.rsplit("/", 1)[1]) as pg:
+            child = run_child(spec, workdir, name, profile=profile, profile_dir=profile_dir)
+        postgres_cpu = pg.cpu_seconds
+    else:
+        child = run_child(spec, workdir, name, profile=profile, profile_dir=profile_dir)
+        postgres_cpu = None
     sandbox_cpu1 = sandbox.cpu_seconds()
     traffic = api_requests(sandbox.stats())
     if not child.report.get("ok"):
@@ -61,6 +69,7 @@ def import_year(sandbox: Sandbox, warehouse_url: str, workdir: Path, name: str, 
         "peak_rss_mb": round(child.peak_rss_mb, 1),
         "sandbox_cpu_seconds": (round(sandbox_cpu1 - sandbox_cpu0, 2)
                                 if sandbox_cpu0 is not None and sandbox_cpu1 is not None else None),
+        "postgres_cpu_seconds": postgres_cpu,
         "traffic": traffic,
         "load_average_before": load0,
         "load_average_after": load_average(),

@@ -31,6 +31,12 @@ def shape(result: dict, *, truth_movies: int, settings: dict) -> dict:
         "movies_per_s": round(movies / result["seconds"], 2),
         "cpu_seconds": result["cpu_seconds"],
         "sandbox_cpu_seconds": result["sandbox_cpu_seconds"],
+        "postgres_cpu_seconds": result["postgres_cpu_seconds"],
+        "cpu_ms_per_movie": {
+            "import_process": round(1000 * result["cpu_seconds"] / max(1, movies), 2),
+            "sandbox": round(1000 * (result["sandbox_cpu_seconds"] or 0) / max(1, movies), 2),
+            "postgres": round(1000 * (result["postgres_cpu_seconds"] or 0) / max(1, movies), 2),
+        },
         "step_seconds": steps,
         "details_movies_per_s": (round(movies / steps["tmdb_movie_details"], 2)
                                  if steps.get("tmdb_movie_details") else None),

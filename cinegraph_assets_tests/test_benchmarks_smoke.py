@@ -1,0 +1,27 @@
+"""The benchmark runner starts and knows its measurements (no benchmark runs in `make test`)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MEASUREMENTS = ["rate_limited_import", "seed_baseline", "unthrottled_import", "resync_unchanged", "memory",
+                "backfill_overhead", "sandbox_throughput"]
+
+
+def _benchmarks(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_runner_lists_every_measurement_of_the_issue():
+    result = _benchmarks("--list")
+    assert result.returncode == 0, result.stderr
+    listed = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    assert listed == MEASUREMENTS
+
+
+def test_unknown_measurement_is_refused_with_the_way_to_see_the_names():
+    result = _benchmarks("--only", "warp_speed", "--quick")
+    assert result.returncode != 0
+    assert "warp_speed" in result.stderr and "--list" in result.stderr
