@@ -226,7 +226,8 @@ def evaluate_tmdb_changes(
         messages.append(message)
         with warehouse.engine.begin() as conn:
             for year in sorted(imported):
-                catalog.mark_changed(conn, sorted(catalog.year_movie_ids(conn, year)), now)
+                ids = catalog.discovered_ids(conn, year) | catalog.year_movie_ids(conn, year)
+                catalog.mark_changed(conn, sorted(ids), now)
         for year in imported:
             requests.setdefault(year, f"tmdb_changes:full_refresh:{yesterday}:{year}")
         new_cursor.read_through = yesterday.isoformat()
