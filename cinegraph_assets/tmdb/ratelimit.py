@@ -79,10 +79,24 @@ class MemoryRateSlots:
 
 
 class SlotRateLimiter:
-    """Evenly spaced request slots from a shared SlotStore (see the module docstring)."""
+    """Evenly spaced request slots from a shared SlotStore (see the module docstring).
+
+    A slot is only used on time: a thread that wakes up late (a busy CPU, a slow lock) would send
+    right after the next slot's owner and bunch requests together, so a slot missed by more than
+    LATE_FRACTION of the interval is abandoned and a new one taken. Abandoned slots leave gaps,
+    never bursts.
+    """
+
+    #: How late (as a fraction of the slot interval, at least LATE_MIN_SECONDS) a request may still
+    #: go out on its slot; after MAX_MISSES abandoned slots in a row it goes anyway (no livelock
+    #: on a machine too busy to ever wake up on time).
+    LATE_FRACTION = 0.5
+    LATE_MIN_SECONDS = 0.002
+    MAX_MISSES = 5
 
     def __init__(self, store: SlotStore, max_rps: float, *, headroom: float = DEFAULT_HEADROOM,
-                 name: str = LIMIT_NAME, sleep: Callable[[float], None] = time.sleep):
+                 name: str = LIMIT_NAME, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
         if not max_rps > 0:
             raise ValueError("max_rps must be greater than 0 (TMDB_MAX_RPS)")
         if not 0 < headroom <= 1:
@@ -92,13 +106,21 @@ class SlotRateLimiter:
         self.interval = 1.0 / (self.max_rps * headroom)
         self.name = name
         self.sleep = sleep
+        self.clock = clock
+        self.late_after = max(self.interval * self.LATE_FRACTION, self.LATE_MIN_SECONDS)
+        self.missed_slots = 0
 
     def acquire(self) -> float:
-        wait = self.store.reserve(self.name, self.interval)
-        if wait > 0:
-            self.sleep(wait)
-            return wait
-        return 0.0
+        started = self.clock()
+        for _attempt in range(self.MAX_MISSES + 1):
+            wait = self.store.reserve(self.name, self.interval)
+            due = self.clock() + wait
+            if wait > 0:
+                self.sleep(wait)
+            if self.clock() - due <= self.late_after:
+                break
+            self.missed_slots += 1
+        return self.clock() - started
 
     def pause(self, seconds: float) -> None:
         if seconds > 0:

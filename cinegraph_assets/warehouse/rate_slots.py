@@ -28,12 +28,12 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     next_slot DOUBLE PRECISION NOT NULL
 )"""
 # Slot = max(next free slot, now); the next free slot moves one interval past it. The database clock
-# is used so that processes on several machines agree on "now".
+# is used so that processes on several machines agree on "now"; clock_timestamp() in SET/RETURNING
+# is read after the row lock is granted, so a wait for the lock cannot hand out a slot in the past.
 _PG_RESERVE = sa.text(f"""
-WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::double precision AS now)
-UPDATE {TABLE} SET next_slot = GREATEST({TABLE}.next_slot, clock.now) + :interval
-FROM clock WHERE {TABLE}.name = :name
-RETURNING {TABLE}.next_slot - :interval - clock.now AS wait""")
+UPDATE {TABLE} SET next_slot = GREATEST(next_slot, extract(epoch FROM clock_timestamp())) + :interval
+WHERE name = :name
+RETURNING next_slot - :interval - extract(epoch FROM clock_timestamp()) AS wait""")
 _PG_PAUSE = sa.text(f"""
 UPDATE {TABLE} SET next_slot = GREATEST(next_slot, extract(epoch FROM clock_timestamp()) + :seconds)
 WHERE name = :name""")
@@ -103,11 +103,12 @@ class SQLiteRateSlots:
         """Take the next slot; return how many seconds from now it starts (<= 0: go now)."""
         conn = self._conn()
         self._ensure(conn, name)
-        now = self.clock()
         row = conn.execute(
             f"UPDATE {TABLE} SET next_slot = max(next_slot, ?) + ? WHERE name = ? "
-            f"RETURNING next_slot - ?", (now, interval, name, interval)).fetchone()
-        return float(row[0]) - now
+            f"RETURNING next_slot - ?", (self.clock(), interval, name, interval)).fetchone()
+        # Measured after the statement: if it waited for the file lock, the slot (taken from the
+        # clock read before) is already in the past and the limiter sees it as late.
+        return float(row[0]) - self.clock()
 
     def pause(self, name: str, seconds: float) -> None:
         """No slot starts earlier than `seconds` from now (TMDb said 429 / Retry-After)."""

@@ -41,7 +41,7 @@ def most_in_any_window(times: list[float], width: float = 1.0) -> int:
 
 def test_slots_are_evenly_spaced_below_the_limit_with_headroom():
     clock = FakeClock()
-    limiter = SlotRateLimiter(MemoryRateSlots(clock), max_rps=20, sleep=clock.sleep)
+    limiter = SlotRateLimiter(MemoryRateSlots(clock), max_rps=20, sleep=clock.sleep, clock=clock)
     sent = []
     for _ in range(100):
         limiter.acquire()
@@ -52,7 +52,7 @@ def test_slots_are_evenly_spaced_below_the_limit_with_headroom():
 
 def test_an_idle_period_does_not_save_up_a_burst():
     clock = FakeClock()
-    limiter = SlotRateLimiter(MemoryRateSlots(clock), max_rps=10, sleep=clock.sleep)
+    limiter = SlotRateLimiter(MemoryRateSlots(clock), max_rps=10, sleep=clock.sleep, clock=clock)
     limiter.acquire()
     clock.now += 60  # idle for a minute
     sent = []
@@ -65,12 +65,30 @@ def test_an_idle_period_does_not_save_up_a_burst():
 def test_pause_holds_back_every_user_of_the_limit():
     clock = FakeClock()
     slots = MemoryRateSlots(clock)
-    first = SlotRateLimiter(slots, max_rps=10, sleep=clock.sleep)
-    second = SlotRateLimiter(slots, max_rps=10, sleep=clock.sleep)
+    first = SlotRateLimiter(slots, max_rps=10, sleep=clock.sleep, clock=clock)
+    second = SlotRateLimiter(slots, max_rps=10, sleep=clock.sleep, clock=clock)
     first.pause(5.0)
     start = clock()
     second.acquire()
     assert clock() - start == pytest.approx(5.0)
+
+
+def test_a_late_wake_up_abandons_its_slot_instead_of_bunching_requests():
+    clock = FakeClock()
+    slots = MemoryRateSlots(clock)
+    oversleep = {"left": 2}
+
+    def sleep(seconds):  # the first two sleeps wake up 0.2 s late (a busy machine)
+        clock.sleep(seconds + (0.2 if oversleep["left"] > 0 else 0.0))
+        oversleep["left"] -= 1
+
+    limiter = SlotRateLimiter(slots, max_rps=10, sleep=sleep, clock=clock)
+    sent = []
+    for _ in range(12):
+        limiter.acquire()
+        sent.append(clock())
+    assert limiter.missed_slots >= 1
+    assert min(b - a for a, b in zip(sent, sent[1:])) >= limiter.interval * (1 - limiter.LATE_FRACTION)
 
 
 def test_limit_must_be_positive():
