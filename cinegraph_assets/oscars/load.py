@@ -28,10 +28,11 @@ from cinegraph_assets.warehouse import oscars as sql
 
 #: The counters every load reports (always present, 0 when nothing happened).
 STAT_NAMES = (
-    "nominations", "film_nominations", "rows_written", "winners",
+    "nominations", "film_nominations", "table_rows", "winners",
     f"matched_by_{MATCH_BY_IMDB_ID}", f"matched_by_{MATCH_BY_TITLE}",
     *(f"unmatched_{reason}" for reason in UNMATCHED_REASONS),
     "person_nominees", "persons_linked",
+    "rows_inserted", "rows_updated", "rows_deleted", "rows_unchanged",
 )
 
 
@@ -145,6 +146,8 @@ def load_film_year(engine: Engine, table: OscarsTable, film_year: int) -> Counte
         rows.append({**row, "nominees": nominees})
 
     with engine.begin() as conn:
-        sql.replace_oscar_nominations_for_year(conn, film_year, rows)
-    stats["rows_written"] = len(rows)
+        written = sql.replace_oscar_nominations_for_year(conn, film_year, rows)
+    stats["table_rows"] = len(rows)
+    for what in ("inserted", "updated", "deleted", "unchanged"):
+        stats[f"rows_{what}"] = written[what]
     return stats

@@ -96,6 +96,10 @@ def movie_credits(conn: Connection, tmdb_ids: Iterable[int]) -> dict[int, list[d
 # ---------------------------------------------------------------------------------------------
 
 
+#: Namespaces the PostgreSQL advisory lock of "writing the Oscar nominations of year Y".
+_YEAR_LOCK_BASE = 0x05CA_0000
+
+
 def upsert_oscar_ceremonies(conn: Connection, rows: Sequence[Mapping]) -> int:
     """Insert or update ceremonies (number, year, year_label); a known ceremony_date is kept."""
     return upsert(conn, oscar_ceremonies, rows, key=["number"], update=["year", "year_label"])
@@ -106,41 +110,86 @@ def upsert_oscar_categories(conn: Connection, rows: Sequence[Mapping]) -> int:
     return upsert(conn, oscar_categories, rows, key=["canonical_category"])
 
 
+def _differs(stored: Mapping, wanted: Mapping) -> bool:
+    return any(stored.get(column) != value for column, value in wanted.items())
+
+
 def replace_oscar_nominations_for_year(
     conn: Connection, film_year: int, rows: Sequence[Mapping]
 ) -> dict[str, int]:
     """Make the stored nominations of one film year exactly `rows`, in the caller's transaction.
 
     Each row is a nomination (the oscar_nominations columns except id) with a "nominees" list
-    (position, name, imdb_person_id, tmdb_person_id, link_method). Nominations upsert on
-    nomination_key (ids stay stable), those of the year no longer in the source are deleted, and
-    each nomination's nominees are replaced. Returns {nomination_key: id}.
+    (position, name, imdb_person_id, tmdb_person_id, link_method). Rows are compared with what is
+    stored under the same nomination_key: new ones are inserted, changed ones updated in place (so
+    ids stay stable), those of the year no longer in the source deleted, and a nomination's nominees
+    replaced only when they differ. Re-writing the same rows writes nothing.
+
+    Returns counts: inserted, updated, deleted, unchanged, nominees_replaced.
     """
-    nomination_rows = [{k: v for k, v in row.items() if k != "nominees"} for row in rows]
-    upsert(conn, oscar_nominations, nomination_rows, key=["nomination_key"])
-    ids = dict(
-        conn.execute(
-            sa.select(oscar_nominations.c.nomination_key, oscar_nominations.c.id).where(
-                oscar_nominations.c.film_year == film_year
-            )
-        ).all()
-    )
-    wanted = {row["nomination_key"] for row in rows}
-    stale = [nomination_id for key, nomination_id in ids.items() if key not in wanted]
+    if conn.dialect.name == "postgresql":
+        # Two runs writing the same year at once (a backfill and a sensor's run) take turns;
+        # SQLite's BEGIN IMMEDIATE already serializes writers.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _YEAR_LOCK_BASE + film_year})
+    stored = {
+        row["nomination_key"]: row
+        for row in (dict(r._mapping) for r in conn.execute(
+            sa.select(oscar_nominations).where(oscar_nominations.c.film_year == film_year)))
+    }
+    wanted = {row["nomination_key"]: {k: v for k, v in row.items() if k != "nominees"} for row in rows}
+    counts = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0, "nominees_replaced": 0}
+
+    stale = [row["id"] for key, row in stored.items() if key not in wanted]
     for chunk in _chunks(stale):
         conn.execute(oscar_nominees.delete().where(oscar_nominees.c.nomination_id.in_(chunk)))
         conn.execute(oscar_nominations.delete().where(oscar_nominations.c.id.in_(chunk)))
-    kept = {key: ids[key] for key in wanted}
-    for chunk in _chunks(list(kept.values())):
-        conn.execute(oscar_nominees.delete().where(oscar_nominees.c.nomination_id.in_(chunk)))
-    nominee_rows = [
-        {"nomination_id": kept[row["nomination_key"]], **nominee}
-        for row in rows
-        for nominee in row.get("nominees", ())
+    counts["deleted"] = len(stale)
+
+    new = [row for key, row in wanted.items() if key not in stored]
+    if new:
+        conn.execute(oscar_nominations.insert(), new)
+    counts["inserted"] = len(new)
+    changed = [
+        {"_id": stored[key]["id"], **row}
+        for key, row in wanted.items() if key in stored and _differs(stored[key], row)
     ]
-    if nominee_rows:
-        upsert(conn, oscar_nominees, nominee_rows, key=["nomination_id", "position"])
-    return kept
+    if changed:
+        columns = [c for c in changed[0] if c not in ("_id", "nomination_key")]
+        conn.execute(
+            oscar_nominations.update()
+            .where(oscar_nominations.c.id == sa.bindparam("_id"))
+            .values({c: sa.bindparam(c) for c in columns}),
+            changed,
+        )
+    counts["updated"] = len(changed)
+    counts["unchanged"] = len(wanted) - len(new) - len(changed)
+
+    ids = dict(conn.execute(
+        sa.select(oscar_nominations.c.nomination_key, oscar_nominations.c.id).where(
+            oscar_nominations.c.film_year == film_year)
+    ).all())
+    stored_nominees: dict[int, list[dict]] = {}
+    for chunk in _chunks(list(ids.values())):
+        for r in conn.execute(
+            sa.select(oscar_nominees).where(oscar_nominees.c.nomination_id.in_(chunk))
+            .order_by(oscar_nominees.c.nomination_id, oscar_nominees.c.position)
+        ):
+            nominee = dict(r._mapping)
+            stored_nominees.setdefault(nominee.pop("nomination_id"), []).append(nominee)
+    replace: list[int] = []
+    inserts: list[dict] = []
+    for row in rows:
+        nomination_id = ids[row["nomination_key"]]
+        nominees = sorted((dict(n) for n in row.get("nominees", ())), key=lambda n: n["position"])
+        if stored_nominees.get(nomination_id, []) != nominees:
+            replace.append(nomination_id)
+            inserts.extend({"nomination_id": nomination_id, **n} for n in nominees)
+    for chunk in _chunks(replace):
+        conn.execute(oscar_nominees.delete().where(oscar_nominees.c.nomination_id.in_(chunk)))
+    if inserts:
+        conn.execute(oscar_nominees.insert(), inserts)
+    counts["nominees_replaced"] = len(replace)
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------

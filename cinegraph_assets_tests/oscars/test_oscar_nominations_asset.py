@@ -186,7 +186,9 @@ def test_materializing_again_changes_nothing(warehouse, tmp_path):
     again = run(warehouse, source, partition_key="2005")
     assert again.success
     assert stored(warehouse) == before
-    assert metadata(again)["source_changed"] is False
+    meta = metadata(again)
+    assert meta["source_changed"] is False
+    assert (meta["rows_inserted"], meta["rows_updated"], meta["rows_deleted"], meta["rows_unchanged"]) == (0, 0, 0, 10)
 
 
 def test_movies_imported_later_are_matched_by_the_next_materialization(warehouse, tmp_path):
@@ -225,6 +227,7 @@ def test_a_row_removed_upstream_is_removed_and_the_others_keep_their_ids(warehou
     assert metadata(result)["source_changed"] is True
     noms = stored(warehouse)[0]
     assert "Munich" not in by_title(noms) and len(noms) == len(ids_before) - 2
+    assert (metadata(result)["rows_deleted"], metadata(result)["rows_updated"]) == (2, 1)
     assert by_title(noms)["Crash"]["winner"] is False
     assert all(ids_before[n["nomination_key"]] == n["id"] for n in noms)
 
