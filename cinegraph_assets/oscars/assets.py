@@ -61,7 +61,7 @@ def oscar_nominations(
     failed: dict[int, str] = {}
     for year in years:
         try:
-            stats = load_film_year(engine, table, year)
+            stats = load_film_year(engine, table, year, log=context.log.info)
         except Exception as exc:  # one bad year must not lose the others of a range run
             context.log.exception(f"Oscar nominations of film year {year} failed")
             failed[year] = f"{type(exc).__name__}: {exc}"

@@ -6,7 +6,7 @@ Plain Python (no Dagster): the asset calls load_film_year once per partition it 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 
@@ -87,8 +87,12 @@ def _nomination_row(nomination: Nomination, film, match) -> dict:
     }
 
 
-def load_film_year(engine: Engine, table: OscarsTable, film_year: int) -> Counter:
+def load_film_year(
+    engine: Engine, table: OscarsTable, film_year: int, log: Callable[[str], None] | None = None
+) -> Counter:
     """Match and store every nomination of `film_year`; returns the counters of STAT_NAMES.
+
+    `log` (optional) receives one line per ambiguous film, naming the candidates a human can pick.
 
     Reads the movies released in film_year-1..film_year+1 (title candidates) plus any movie whose
     imdb_id a nomination names, matches, links person nominees to the matched movies' credits, and
@@ -116,6 +120,11 @@ def load_film_year(engine: Engine, table: OscarsTable, film_year: int) -> Counte
                 stats[f"matched_by_{match.method}"] += 1
             else:
                 stats[f"unmatched_{match.unmatched_reason}"] += 1
+                if match.candidates and log is not None:
+                    log(
+                        f"{film.title!r} ({nomination.canonical_category}, {film_year}) is ambiguous: "
+                        f"movies {', '.join(map(str, match.candidates))} fit equally well; not guessed"
+                    )
             planned.append((nomination, _nomination_row(nomination, film, match)))
 
     linked_movies = {

@@ -250,10 +250,10 @@ def test_a_failing_year_fails_the_run_naming_it_and_keeps_the_other_years(sqlite
 
     real_load = oscar_assets.load_film_year
 
-    def load_failing_2004(engine, table, year):
+    def load_failing_2004(engine, table, year, log=None):
         if year == 2004:
             raise RuntimeError("disk full")
-        return real_load(engine, table, year)
+        return real_load(engine, table, year, log)
 
     monkeypatch.setattr(oscar_assets, "load_film_year", load_failing_2004)
     upgrade(sqlite_warehouse_url)
