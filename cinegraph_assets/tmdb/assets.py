@@ -6,10 +6,13 @@ may cover several years.
 """
 
 
+import functools
 import time
 from datetime import datetime, timezone
 
 import dagster as dg
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
@@ -46,6 +49,31 @@ def _report(context: dg.AssetExecutionContext, years: list[int], per_year: dict[
     return totals if len(years) > 1 else per_year[years[0]]
 
 
+def _warehouse_trouble_fails_clearly(asset_fn):
+    """A lost or refused warehouse connection (a database restart, a network cut) fails the step
+    with a message saying which database and what to do, instead of a driver traceback. Nothing is
+    lost: details are saved in batches and movies in whole-movie transactions as the run goes."""
+
+    @functools.wraps(asset_fn)
+    def wrapper(context, *args, **kwargs):
+        try:
+            return asset_fn(context, *args, **kwargs)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            warehouse = kwargs.get("warehouse") or next(
+                (arg for arg in args if isinstance(arg, WarehouseResource)), None)
+            url = make_url(warehouse.url if warehouse is not None else "sqlite://")
+            where = f"{url.host}:{url.port or 5432}/{url.database}" if url.host else url.database
+            first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
+            failure = dg.Failure(description=(
+                f"The warehouse database ({where}, CINEGRAPH_DATABASE_URL) failed during "
+                f"{context.asset_key.to_user_string()}: {first_line}. Everything saved before the error "
+                "is kept; rerun the partition once the database is reachable and it continues "
+                "where this run stopped."))
+        raise failure  # outside the except block: no chained driver traceback
+
+    return wrapper
+
+
 def _sum_numbers(rows: list[dict]) -> dict:
     summed: dict = {}
     for row in rows:
@@ -63,6 +91,7 @@ def _sum_numbers(rows: list[dict]) -> dict:
     kinds={"python", "sql"},
     tags={"source": "tmdb"},
 )
+@_warehouse_trouble_fails_clearly
 def tmdb_discovered_movies(
     context: dg.AssetExecutionContext, tmdb: TMDbResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -146,6 +175,7 @@ class DetailsConfig(dg.Config):
     kinds={"python", "sql"},
     tags={"source": "tmdb"},
 )
+@_warehouse_trouble_fails_clearly
 def tmdb_movie_details(
     context: dg.AssetExecutionContext,
     config: DetailsConfig,
@@ -230,6 +260,7 @@ def tmdb_movie_details(
     kinds={"sql"},
     tags={"source": "tmdb"},
 )
+@_warehouse_trouble_fails_clearly
 def movies(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The year's movies as normalized tables, built from the raw TMDb responses.
 

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbClient, TMDbError
 from cinegraph_assets.warehouse import catalog
@@ -155,7 +156,9 @@ def fetch_details(
                     answered = True
                     try:
                         body = future.result()
-                    except TMDbAuthError:
+                    except (TMDbAuthError, DBAPIError):
+                        # Bad credentials, or the warehouse holding the shared rate limit is gone:
+                        # nothing this movie did, so stop the run rather than fail every movie.
                         raise
                     except TMDbError as exc:
                         failures.append((tmdb_id, exc.reason, exc.status))
