@@ -33,6 +33,7 @@ def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+@lru_cache(maxsize=65536)
 def image_path(*key: int) -> str:
     h = mix(*key)
     chars = []
@@ -69,19 +70,31 @@ class DetailRenderer:
         self.seed = catalog.seed
         self.small = size == "small"
         self.pool = PERSON_POOL[catalog.options.scale]
-        self._person = lru_cache(maxsize=None)(self._person_uncached)
+        # Every person of the pool, pre-rendered once (warm_people): plain lists index fastest.
+        self.person_names: list[str] = [""]
+        self.person_genders: list[int] = [0]
+        self.person_prefixes: list[str] = [""]
         self._static = lru_cache(maxsize=200_000)(self._static_uncached)
         self._characters: dict[tuple, str] = {}
 
     # ------------------------------------------------------------------ people
     def warm_people(self) -> None:
-        """Pre-render every person's credit prefix (about a second at bench scale) so that the
-        first pass over a year is as fast as later ones."""
-        for pid in range(1, self.pool):
-            self._person(pid)
+        """Pre-render every person's credit prefix (about a second at bench scale) so that
+        generating a movie's credits is list lookups and string joins."""
+        if len(self.person_names) > self.pool:
+            return
+        people = [self._person_uncached(pid) for pid in range(1, self.pool + 1)]
+        self.person_names = [""] + [p[0] for p in people]
+        self.person_genders = [0] + [p[1] for p in people]
+        self.person_prefixes = [""] + [p[2] for p in people]
+
+    def _person(self, pid: int) -> tuple[str, int, str]:
+        self.warm_people()
+        return self.person_names[pid], self.person_genders[pid], self.person_prefixes[pid]
 
     def person_name(self, pid: int) -> str:
-        return self._person(pid)[0]
+        self.warm_people()
+        return self.person_names[pid]
 
     def _person_uncached(self, pid: int) -> tuple[str, int, str]:
         """(name, gender, JSON prefix of a credit entry up to and including profile_path)."""
@@ -115,7 +128,9 @@ class DetailRenderer:
         total = int(min(300, max(1, rng.lognormvariate(0, 0.7) * mean)))
         n_cast = max(1, int(total * rng.uniform(0.35, 0.6)))
         n_crew = total - n_cast
+        self.warm_people()
         pool = self.pool
+        names = self.person_names
         bits = rng.getrandbits
         characters = self._characters
         n_templates, n_first, n_last = len(words.CHARACTER_NAMES), len(words.FIRST_NAMES), len(words.LAST_NAMES)
@@ -129,7 +144,7 @@ class DetailRenderer:
                 t, f, last = key
                 character = words.CHARACTER_NAMES[t].format(first=words.FIRST_NAMES[f], last=words.LAST_NAMES[last], n=f % 9 + 1)
                 characters[key] = character
-            cast.append((pid, self.person_name(pid), character))
+            cast.append((pid, names[pid], character))
         crew = []
         n_jobs = len(words.CREW_JOBS)
         for k in range(n_crew):
@@ -139,7 +154,7 @@ class DetailRenderer:
                 dept, job = (("Directing", "Director"), ("Writing", "Screenplay"), ("Production", "Producer"))[k]
             else:
                 dept, job = words.CREW_JOBS[(h >> 24) % n_jobs]
-            crew.append((pid, self.person_name(pid), dept, job))
+            crew.append((pid, names[pid], dept, job))
         return cast, crew
 
     # ------------------------------------------------------------------ static per-movie facts
@@ -263,16 +278,16 @@ class DetailRenderer:
         cast, crew = self.people(movie_id, row["popularity"])
         if self.small:
             cast, crew = cast[:SMALL_LIMITS["cast"]], crew[:SMALL_LIMITS["crew"]]
-        person = self._person
+        prefix = self.person_prefixes
         parts = []
         bits = random.Random(mix(self.seed, movie_id, 13)).getrandbits
         for order, (pid, _name, character) in enumerate(cast):
-            parts.append(f'{person(pid)[2]}"cast_id":{order + 1},"character":{jstr(character)},'
+            parts.append(f'{prefix[pid]}"cast_id":{order + 1},"character":{jstr(character)},'
                          f'"credit_id":"{bits(96):024x}","order":{order}}}')
         cast_json = ",".join(parts)
         parts = []
         for pid, _name, dept, job in crew:
-            parts.append(f'{person(pid)[2]}"credit_id":"{bits(96):024x}",'
+            parts.append(f'{prefix[pid]}"credit_id":"{bits(96):024x}",'
                          f'"department":"{dept}","job":"{job}"}}')
         head = f'{{"id":{movie_id},' if with_id else "{"
         return f'{head}"cast":[{cast_json}],"crew":[{",".join(parts)}]}}'

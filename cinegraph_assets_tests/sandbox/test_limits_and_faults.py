@@ -118,6 +118,7 @@ def test_ready_line_and_clean_exit_on_sigterm():
     sb.stop()
 
 
+@pytest.mark.slow
 def test_bench_scale_is_shaped_like_tmdb(sandbox_factory):
     sb = sandbox_factory(scale="bench", detail_size="small")
     health = requests.get(sb.url + "/_sandbox/health", timeout=10).json()

@@ -90,11 +90,11 @@ def test_changes_window_is_at_most_14_days(demo):
 
 
 def test_advancing_time_changes_deletes_and_adds_movies(sandbox_factory):
-    sb = sandbox_factory(year_size=["2024=800", "2025=800"], change_rate=0.02, delete_rate=0.005,
+    sb = sandbox_factory(year_size=["2024=800", "2025=800"], change_rate=0.03, delete_rate=0.005,
                          new_per_day=20, detail_size="small")
     client = Client(sb.url)
     before = {year: sb.truth(year) for year in (2024, 2025, 2026)}
-    snapshot = {i: client.get(f"/3/movie/{i}").json() for i in sorted(before[2024])[:400]}
+    snapshot = {i: client.get(f"/3/movie/{i}").json() for i in sorted(before[2024])[:250]}
     summary = sb.advance(3)
     assert summary["today"] == "2026-11-24" and summary["changed"] > 0 and summary["deleted"] > 0
 

@@ -1,0 +1,164 @@
+"""How fast the sandbox serves full appended TMDb detail responses at zero latency.
+
+The sandbox must never be what a benchmark measures: the goal is at least 500 full appended
+`/3/movie/{id}` responses a second on the 2-core machine. A concurrent client (worker processes,
+each with keep-alive connections on threads) fetches every movie of one release year with the
+append set the pipeline uses, twice:
+- cold: each id for the first time (the body is generated),
+- warm: the same ids again (served from the sandbox's body cache).
+The client reads every body fully but does not parse it, so the figure is the server's, although
+client and server share the machine's two cores (as they do in every benchmark run).
+
+    python -m benchmarks.sandbox_throughput [--quick] [--json PATH] [--workers 2] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+NAME = "sandbox_throughput"
+REPO = Path(__file__).resolve().parents[1]
+APPENDS = "credits,videos,images,keywords,release_dates,external_ids,watch/providers,alternative_titles,translations"
+GOAL_PER_SECOND = 500.0
+READY = re.compile(r"sandbox listening on http://([\d.]+):(\d+)")
+
+
+def start_sandbox(scale: str) -> tuple[subprocess.Popen, str, int]:
+    cmd = [sys.executable, "-m", "cinegraph_assets.sandbox", "--host", "127.0.0.1", "--port", "0",
+           "--scale", scale, "--seed", "7", "--start-date", "2026-11-21", "--detail-size", "full"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    line = proc.stdout.readline()
+    match = READY.search(line)
+    if not match:
+        proc.kill()
+        raise RuntimeError(f"sandbox did not start: {line!r}")
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc, match.group(1), int(match.group(2))
+
+
+def stop_sandbox(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _fetch_all(args: tuple[str, int, list[int], int]) -> tuple[int, int, int, list[float]]:
+    """One client process: `threads` keep-alive connections share the ids. -> (ok, errors, bytes, latencies)."""
+    host, port, ids, threads = args
+    lock = threading.Lock()
+    queue = list(reversed(ids))
+    totals = {"ok": 0, "errors": 0, "bytes": 0}
+    latencies: list[float] = []
+
+    def worker():
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                movie_id = queue.pop()
+            started = time.perf_counter()
+            try:
+                conn.request("GET", f"/3/movie/{movie_id}?api_key=sandbox&append_to_response={APPENDS}")
+                response = conn.getresponse()
+                body = response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=60)
+                ok, body = False, b""
+            elapsed = time.perf_counter() - started
+            with lock:
+                totals["ok" if ok else "errors"] += 1
+                totals["bytes"] += len(body)
+                latencies.append(elapsed)
+        conn.close()
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return totals["ok"], totals["errors"], totals["bytes"], latencies
+
+
+def run_pass(host: str, port: int, ids: list[int], workers: int, threads: int) -> dict:
+    chunks = [ids[k::workers] for k in range(workers)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        parts = pool.map(_fetch_all, [(host, port, chunk, threads) for chunk in chunks])
+    seconds = time.perf_counter() - started
+    ok = sum(p[0] for p in parts)
+    latencies = sorted(x for p in parts for x in p[3])
+    return {
+        "responses": ok, "errors": sum(p[1] for p in parts), "seconds": round(seconds, 2),
+        "responses_per_s": round(ok / seconds, 1),
+        "mean_body_kb": round(sum(p[2] for p in parts) / max(ok, 1) / 1024, 1),
+        "latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
+        "latency_p95_ms": round(1000 * latencies[int(len(latencies) * 0.95)], 1) if latencies else None,
+    }
+
+
+def measure(quick: bool = False, workers: int = 2, threads: int = 4, year: int = 2024,
+            limit: int | None = None) -> dict:
+    scale = "demo" if quick else "bench"
+    proc, host, port = start_sandbox(scale)
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/_sandbox/truth/years/{year}", timeout=120) as r:
+            ids = json.loads(r.read())["ids"]
+        ids = ids[: (limit or (1500 if quick else 8000))]
+        # A short warm-up so connection setup and first imports are not timed.
+        run_pass(host, port, ids[:50], 1, 2)
+        ids = ids[50:]
+        cold = run_pass(host, port, ids, workers, threads)
+        warm = run_pass(host, port, ids, workers, threads)
+    finally:
+        stop_sandbox(proc)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {
+        "name": NAME, "scale": scale, "year": year, "append_to_response": APPENDS,
+        "client": {"processes": workers, "threads_per_process": threads, "keep_alive": True},
+        "cpus": os.cpu_count(), "load_average_1m_after": load,
+        "cold": cold, "warm": warm,
+        "responses_per_s": cold["responses_per_s"],
+        "goal_responses_per_s": GOAL_PER_SECOND,
+        "met": {"cold_at_least_500_per_s": cold["responses_per_s"] >= GOAL_PER_SECOND,
+                "warm_at_least_500_per_s": warm["responses_per_s"] >= GOAL_PER_SECOND},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.sandbox_throughput", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="demo scale, 1,500 movies (default: bench, 8,000)")
+    p.add_argument("--json", metavar="PATH")
+    p.add_argument("--workers", type=int, default=2, help="client processes")
+    p.add_argument("--threads", type=int, default=4, help="keep-alive connections per client process")
+    p.add_argument("--movies", type=int, default=None, help="how many movies of the year to fetch")
+    args = p.parse_args(argv)
+    result = measure(quick=args.quick, workers=args.workers, threads=args.threads, limit=args.movies)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
