@@ -402,7 +402,16 @@ def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) 
     ]
     # Payloads are large (50 KB and up): a handful per statement keeps statements reasonable.
     for chunk in _chunks(rows, 50):
-        conn.execute(statement, list(chunk))
+        if conn.dialect.name != "postgresql":
+            conn.execute(statement, list(chunk))
+            continue
+        try:
+            with conn.begin_nested():  # a refused chunk must not abort the caller's transaction
+                conn.execute(statement, list(chunk))
+        except sa.exc.DataError:
+            # JSONB cannot hold U+0000 ("unsupported Unicode escape sequence"), which TMDb text
+            # occasionally carries: store those responses without it rather than lose them.
+            conn.execute(statement, [{**row, "payload": _strip_nul(row["payload"])} for row in chunk])
     for chunk in _chunks(ids, _IN_CHUNK):
         conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
     return len(ids)
