@@ -1,0 +1,77 @@
+"""The Alembic migrations: they build the schema that schema.py describes, on SQLite and PostgreSQL,
+running them again changes nothing, and upgrading keeps the data already there."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from cinegraph_assets.warehouse import migrate, schema
+from cinegraph_assets.warehouse.engine import get_engine
+
+
+def schema_snapshot(url: str) -> dict:
+    """Tables, columns (name, type, nullable), primary keys and indexes, as the database reports them."""
+    inspector = sa.inspect(get_engine(url))
+    out = {}
+    for table in sorted(inspector.get_table_names()):
+        out[table] = {
+            "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            "pk": inspector.get_pk_constraint(table)["constrained_columns"],
+            "indexes": sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)),
+        }
+    return out
+
+
+def alembic_upgrade_again(url: str) -> None:
+    """`alembic upgrade head` once more, bypassing migrate.upgrade's once-per-process shortcut."""
+    with get_engine(url).begin() as conn:
+        config = migrate.alembic_config(url)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def test_migrations_apply_to_an_empty_database_and_again_change_nothing(warehouse_url):
+    assert sa.inspect(get_engine(warehouse_url)).get_table_names() == []
+    migrate.upgrade(warehouse_url)
+    assert migrate.current_revision(warehouse_url) == migrate.head_revision()
+    first = schema_snapshot(warehouse_url)
+    assert set(schema.metadata.tables) <= set(first)
+
+    migrate._upgraded.discard(warehouse_url)  # really run it again, as a second process would
+    migrate.upgrade(warehouse_url)
+    alembic_upgrade_again(warehouse_url)
+    assert schema_snapshot(warehouse_url) == first
+    assert migrate.current_revision(warehouse_url) == migrate.head_revision()
+
+
+def test_schema_metadata_matches_what_the_migrations_create(warehouse_url):
+    migrate.upgrade(warehouse_url)
+    with get_engine(warehouse_url).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        differences = compare_metadata(context, schema.metadata)
+    assert differences == []
+
+
+def test_upgrading_keeps_the_movies_already_there(warehouse_url):
+    engine = get_engine(warehouse_url)
+    with engine.begin() as conn:
+        config = migrate.alembic_config(warehouse_url)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001_movies")
+    movie = {
+        "tmdb_id": 550, "title": "Fight Club", "release_date": date(1999, 10, 15), "release_year": 1999,
+        "tmdb_data": {"id": 550, "title": "Fight Club"},
+        "fetched_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+    }
+    with engine.begin() as conn:
+        conn.execute(schema.movies.insert().values(**movie))
+    migrate.upgrade(warehouse_url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(schema.movies)).mappings().one()
+    assert (row["tmdb_id"], row["title"], row["release_year"]) == (550, "Fight Club", 1999)
+    assert row["tmdb_data"] == {"id": 550, "title": "Fight Club"}
