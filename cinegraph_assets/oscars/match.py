@@ -59,6 +59,8 @@ _ELISION = re.compile(r"\b([ld])['’](?=\w)", re.IGNORECASE)  # L'Atalante, D'A
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[\W_]+")
 _NUMBER = re.compile(r"\b\d+\b")
+#: Sequel numerals read as numbers ("Part II" = "Part 2"); I, V and X are left alone ("I, Tonya").
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 
 
 def _fold(text: str) -> str:
@@ -76,7 +78,7 @@ def normalize_title(title: str | None) -> str:
     """The comparable form of a title: 'Les Misérables' -> 'miserables', 'Noose, The' -> 'noose'."""
     if not title:
         return ""
-    words = _fold(_TRAILING_ARTICLE.sub("", title.strip())).split()
+    words = [_ROMAN.get(w, w) for w in _fold(_TRAILING_ARTICLE.sub("", title.strip())).split()]
     if len(words) > 1 and words[0] in _LEADING_ARTICLES:
         words = words[1:]
     return " ".join(words)

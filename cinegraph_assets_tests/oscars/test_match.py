@@ -37,6 +37,7 @@ def movie(tmdb_id: int, title: str, year: int, imdb_id: str | None = None, origi
         ("Schindler's List", "Schindler’s List"),
         ("L'Atalante", "Atalante"),
         ("Romeo & Juliet", "Romeo and Juliet"),
+        ("The Godfather: Part II", "The Godfather Part 2"),
     ],
 )
 def test_titles_that_differ_only_in_form_normalize_alike(a, b):
@@ -143,3 +144,8 @@ def test_a_sequel_number_makes_another_film():
     ])
     assert matcher.match(film("Harry Potter and the Deathly Hallows Part 1"), 2010).tmdb_id == 20
     assert MovieMatcher([movie(22, "Rocky 2", 1976)]).match(film("Rocky"), 1976).tmdb_id is None
+
+
+def test_a_sequel_numeral_makes_another_film():
+    matcher = MovieMatcher([movie(30, "The Godfather Part III", 1990), movie(31, "The Godfather Part II", 1990)])
+    assert matcher.match(film("The Godfather: Part III"), 1990).tmdb_id == 30
