@@ -98,8 +98,15 @@ def snapshot(engine) -> dict[str, list[tuple]]:
             table = schema.metadata.tables[name]
             columns = [c for c in table.columns if c.name != "tmdb_data"]
             rows = conn.execute(sa.select(*columns).order_by(*table.primary_key.columns)).all()
-            out[name] = [tuple(r) for r in rows]
+            out[name] = [tuple(_utc_naive(v) for v in r) for r in rows]
     return out
+
+
+def _utc_naive(value):
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones: compare them as naive UTC."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
 
 
 def count(engine, table: str, tmdb_id: int | None = None) -> int:

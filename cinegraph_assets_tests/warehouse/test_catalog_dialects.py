@@ -1,0 +1,111 @@
+"""normalize_staged writes the same rows on both dialects (PostgreSQL extracts credits and people
+server-side from the staged JSONB, SQLite from parse_movie's rows), and on PostgreSQL two runs
+normalizing the same year at once neither deadlock nor duplicate."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse.engine import get_engine
+from cinegraph_assets.warehouse.migrate import upgrade
+from cinegraph_assets_tests.support.shared_data import shared_data
+from cinegraph_assets_tests.warehouse.test_catalog import movie_payload, snapshot, stage
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+
+
+def load(*parts: str):
+    return json.loads(shared_data("tmdb", *parts).read_text())
+
+
+def tricky_payloads() -> list[dict]:
+    """The real Fight Club capture with its appends, plus the edge cases of the credit rules."""
+    fight_club = load("captures", "movie-details.json")
+    credits = load("openapi", "examples", "movie-credits.200.json")
+    release_dates = load("captures", "movie-release-dates.json")
+    external_ids = load("captures", "movie-external-ids.json")
+    for part in (credits, release_dates, external_ids):
+        part.pop("id")
+    fight_club.update(credits=credits, release_dates=release_dates, external_ids=external_ids)
+
+    edge = movie_payload(2, cast=4, crew=3)
+    cast = edge["credits"]["cast"]
+    cast.append(copy.deepcopy(cast[0]))  # the same credit twice: the first is kept
+    cast[-1]["character"] = "Duplicate"
+    cast.append({**copy.deepcopy(cast[1]), "credit_id": None})  # no credit_id
+    missing_key = copy.deepcopy(cast[2])
+    del missing_key["credit_id"]
+    cast.append(missing_key)
+    edge["credits"]["crew"].append({**copy.deepcopy(edge["credits"]["crew"][0]), "name": "Crew Spelling"})
+    edge["credits"]["crew"][-1]["credit_id"] = "2-r-extra"
+    cast[0]["profile_path"] = None
+    cast[1]["character"] = ""  # an empty string is not NULL
+    cast[2]["character"] = None
+
+    # A person in two movies of the batch with different spellings: the higher tmdb_id wins.
+    shared = movie_payload(600, cast=1, crew=0)
+    shared["credits"]["cast"][0].update(id=819, name="Edward Norton Jr.", credit_id="600-c0")
+    no_credits = movie_payload(4)
+    no_credits["credits"] = None
+    return [fight_club, edge, shared, no_credits]
+
+
+def test_both_dialects_store_the_same_rows(sqlite_warehouse_url, postgres_warehouse_url):
+    snapshots = []
+    for url in (sqlite_warehouse_url, postgres_warehouse_url):
+        upgrade(url)
+        engine = get_engine(url)
+        payloads = tricky_payloads()
+        for p in payloads:
+            p["release_date"] = "2024-05-05"
+        stage(engine, payloads)
+        result = catalog.normalize_staged(engine, 2024)
+        assert (result["normalized"], result["failed"]) == (4, 0)
+        snapshots.append(snapshot(engine))
+    on_sqlite, on_postgres = snapshots
+    assert on_sqlite.keys() == on_postgres.keys()
+    for table in on_sqlite:
+        assert on_sqlite[table] == on_postgres[table], table
+    people = {row[0]: row for row in on_postgres["people"]}
+    assert people[819][1] == "Edward Norton Jr."
+    cast_of_2 = [row for row in on_postgres["movie_cast"] if row[0] == 2]
+    assert len(cast_of_2) == 6
+
+
+def test_two_runs_normalizing_the_same_year_at_once(postgres_warehouse_url):
+    upgrade(postgres_warehouse_url)
+    engine = get_engine(postgres_warehouse_url)
+    # Overlapping people across movies, so both runs want the same people rows.
+    payloads = []
+    for i in range(1, 121):
+        p = movie_payload(i, cast=6, crew=2)
+        for k, credit in enumerate(p["credits"]["cast"]):
+            credit["id"] = 10 + (i * 7 + k) % 40
+        payloads.append(p)
+    stage(engine, payloads, NOW - timedelta(minutes=5))
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(catalog.normalize_staged(engine, 2024, batch_size=10))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    assert sum(r["normalized"] for r in results) >= 120  # split between them (SKIP LOCKED), none lost
+    with engine.connect() as conn:
+        assert catalog.year_movie_ids(conn, 2024) == set(range(1, 121))
+        assert catalog.duplicate_movie_ids(conn, 2024) == []
+        assert conn.execute(sa.text("SELECT count(*) FROM movie_cast")).scalar() == 720
+        assert conn.execute(sa.text("SELECT count(*) FROM tmdb_details_staging")).scalar() == 0
