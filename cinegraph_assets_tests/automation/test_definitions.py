@@ -1,0 +1,39 @@
+"""Everything starts switched on, each can start switched off by setting, and names are checked."""
+
+import dagster as dg
+import pytest
+
+from cinegraph_assets.automation.definitions import SCHEDULE_NAMES, SENSOR_NAMES, build_defs
+from cinegraph_assets.settings import SettingError
+
+
+def statuses(defs: dg.Definitions) -> dict[str, str]:
+    out = {s.name: s.default_status.value for s in defs.schedules}
+    out.update({s.name: s.default_status.value for s in defs.sensors})
+    return out
+
+
+def test_everything_is_on_by_default():
+    assert statuses(build_defs()) == {name: "RUNNING" for name in SCHEDULE_NAMES + SENSOR_NAMES}
+
+
+def test_a_setting_starts_some_switched_off():
+    got = statuses(build_defs(frozenset({"daily_sync", "tmdb_changes"})))
+    assert got["daily_sync"] == got["tmdb_changes"] == "STOPPED"
+    assert got["catalog_backfill"] == "RUNNING"
+    assert set(statuses(build_defs(frozenset({"all"}))).values()) == {"STOPPED"}
+
+
+def test_an_unknown_name_is_refused_with_the_setting_named():
+    with pytest.raises(SettingError, match="CINEGRAPH_AUTOMATION_OFF names dayly_sync"):
+        build_defs(frozenset({"dayly_sync"}))
+
+
+def test_every_sensor_and_schedule_is_in_the_platform():
+    from cinegraph_assets.definitions import defs
+
+    repository = defs.get_repository_def()
+    assert {s.name for s in repository.sensor_defs} >= set(SENSOR_NAMES)
+    assert {s.name for s in repository.schedule_defs} >= set(SCHEDULE_NAMES)
+    assert repository.assets_defs_by_key[dg.AssetKey("catalog_progress")].group_names_by_key[
+        dg.AssetKey("catalog_progress")] == "reporting"

@@ -1,0 +1,147 @@
+"""The catalog progress table: statuses, coverage, totals, ETA; the asset's metadata; the status
+command printing the same table."""
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.test_utils import create_run_for_test
+
+from cinegraph_assets.reporting.assets import catalog_progress
+from cinegraph_assets.reporting.progress import build_progress
+from cinegraph_assets.reporting.status import print_status
+from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.warehouse import progress as progress_sql
+from cinegraph_assets.warehouse.progress import YearCounts
+from cinegraph_assets_tests.automation.conftest import add_discovered, add_movies
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def counts(year, imported, total, last_sync=NOW, first_import=None):
+    return YearCounts(year=year, imported=imported, discovered=total, tmdb_total=total,
+                      last_sync=last_sync, first_import=first_import)
+
+
+def test_statuses_coverage_and_totals():
+    report = build_progress(
+        now=NOW, first_year=2020, last_year=2026,
+        counts={
+            2026: counts(2026, 995, 1000),  # 99.5%: complete
+            2025: counts(2025, 500, 1000),  # partial
+            2024: counts(2024, 10, 1000),  # running now
+            2023: counts(2023, 0, 0, last_sync=None),  # last run failed, nothing in
+            2022: counts(2022, 0, 0),  # discovered: TMDb has nothing that year
+        },
+        running_years={2024}, failed_years={2023}, years_per_day=1,
+    )
+
+    by_year = {row.year: row for row in report.rows}
+    assert [row.year for row in report.rows] == list(range(2026, 2019, -1))  # every year, newest first
+    assert {y: r.status for y, r in by_year.items()} == {
+        2026: "complete", 2025: "partial", 2024: "running", 2023: "failed", 2022: "complete",
+        2021: "pending", 2020: "pending"}
+    assert by_year[2025].coverage_pct == 50.0 and by_year[2021].coverage_pct is None
+    assert report.imported == 1505 and report.tmdb_total == 3000
+    assert report.years_left == 3  # 2023, 2021, 2020 have nothing yet
+    numbers = report.numeric_metadata()
+    assert numbers["years_complete"] == 2 and numbers["years_pending"] == 2
+    assert numbers["coverage_pct"] == round(100 * 1505 / 3000, 2)
+
+
+def test_eta_follows_the_measured_pace_else_the_setting():
+    recent = NOW - timedelta(days=2)
+    rows = {y: counts(y, 100, 100, first_import=recent) for y in (2026, 2025, 2024, 2023, 2022, 2021, 2020)}
+    report = build_progress(now=NOW, first_year=2013, last_year=2026, counts=rows, running_years=set(),
+                            failed_years=set(), years_per_day=1)
+
+    assert report.years_left == 7
+    assert report.years_per_day_measured == 1.0  # 7 years in the last 7 days
+    assert report.eta_days == 7.0 and report.eta_date == NOW + timedelta(days=7)
+
+    slow = build_progress(now=NOW, first_year=2013, last_year=2026, counts={}, running_years=set(),
+                          failed_years=set(), years_per_day=2)
+    assert slow.eta_days == 7.0  # 14 years at CATALOG_BACKFILL_YEARS_PER_DAY=2
+
+
+def test_markdown_and_text_show_the_same_rows():
+    report = build_progress(now=NOW, first_year=2024, last_year=2026,
+                            counts={2026: counts(2026, 1234, 2000)}, running_years=set(),
+                            failed_years=set(), years_per_day=1,
+                            omdb={"eligible": 100, "rated": 40, "coverage_pct": 40.0},
+                            oscars={"film_nominations": 10, "matched": 9, "match_pct": 90.0})
+    markdown, text = report.to_markdown(), report.to_text()
+
+    assert "| 2026 | 1,234 | 2,000 | 61.7% | partial | 2026-11-21 12:00 |" in markdown
+    assert "| 2024 | 0 | 0 | - | pending | - |" in markdown
+    assert any(line.split()[:5] == ["2026", "1,234", "2,000", "61.7%", "partial"]
+               for line in text.splitlines())
+    for line in ("OMDb coverage: 40 of 100", "Oscar match rate: 9 of 10", "Backfill: 2 year(s) left"):
+        assert line in markdown and line in text
+
+
+def fill_warehouse(engine):
+    at = datetime.now(timezone.utc) - timedelta(hours=1)
+    add_discovered(engine, 2025, range(1, 11), at, tmdb_total=10)
+    add_movies(engine, 2025, range(1, 11), at)
+    add_discovered(engine, 2024, range(11, 21), at, tmdb_total=20)
+    add_movies(engine, 2024, range(11, 16), at)
+
+
+def test_year_counts_on_both_databases(warehouse_url):
+    engine = WarehouseResource(database_url=warehouse_url).engine
+    fill_warehouse(engine)
+
+    with engine.connect() as conn:
+        got = progress_sql.year_counts(conn)
+        oscars = progress_sql.oscar_match_rate(conn)
+
+    assert (got[2025].imported, got[2025].tmdb_total, got[2024].imported, got[2024].tmdb_total) == (10, 10, 5, 20)
+    assert got[2024].last_sync is not None and got[2024].last_sync.tzinfo is not None
+    assert oscars == {"film_nominations": 0, "matched": 0, "match_pct": None}
+
+
+def test_the_asset_reports_markdown_and_numbers(sqlite_warehouse_url):
+    warehouse = WarehouseResource(database_url=sqlite_warehouse_url)
+    fill_warehouse(warehouse.engine)
+    with dg.instance_for_test() as instance:
+        create_run_for_test(instance, job_name="tmdb_year_import", status=dg.DagsterRunStatus.STARTED,
+                            tags={"dagster/partition": "2023"})
+        result = dg.materialize([catalog_progress], instance=instance, resources={"warehouse": warehouse})
+
+    metadata = result.asset_materializations_for_node("catalog_progress")[0].metadata
+    assert isinstance(metadata["progress"], dg.MarkdownMetadataValue)
+    assert "| 2024 | 5 | 20 | 25.0% | partial |" in metadata["progress"].value
+    assert "| 2023 | 0 | 0 | - | running |" in metadata["progress"].value
+    assert metadata["movies_imported"].value == 15
+    assert metadata["years_complete"].value == 1 and metadata["years_running"].value == 1
+
+
+def test_status_prints_the_table(sqlite_warehouse_url, capsys):
+    fill_warehouse(WarehouseResource(database_url=sqlite_warehouse_url).engine)
+
+    assert print_status(sqlite_warehouse_url) == 0
+
+    out = capsys.readouterr().out
+    assert any(line.split()[:5] == ["2024", "5", "20", "25.0%", "partial"] for line in out.splitlines())
+    assert "No Dagster instance found" in out  # a fresh DAGSTER_HOME: statuses from the warehouse only
+
+
+def test_status_on_an_empty_warehouse_says_what_to_do(tmp_path, capsys):
+    assert print_status(f"sqlite:///{tmp_path / 'empty.sqlite'}") == 1
+    assert "make run" in capsys.readouterr().err
+
+
+def test_status_command_line(sqlite_warehouse_url, tmp_path):
+    fill_warehouse(WarehouseResource(database_url=sqlite_warehouse_url).engine)
+    result = subprocess.run(
+        [sys.executable, "-m", "cinegraph_assets", "status", "--database-url", sqlite_warehouse_url],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path / "home")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Catalog progress at" in result.stdout and "2025" in result.stdout
