@@ -98,12 +98,13 @@ class Stats:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.reset()
         self.connections = 0
         self.max_connections = 0
+        self.reset()
 
     def reset(self) -> None:
-        with getattr(self, "_lock", threading.Lock()):
+        """Zero the counters; the connection peak restarts from the connections open now."""
+        with self._lock:
             self.total = 0
             self.by_endpoint: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             self.rate_limited = 0
@@ -113,8 +114,7 @@ class Stats:
             self._second_count = 0
             self.max_requests_per_second = 0
             self.api_requests = 0
-            if hasattr(self, "connections"):
-                self.max_connections = self.connections
+            self.max_connections = self.connections
 
     def arrival(self) -> None:
         """An API request arrived (counted before limits, so the peak is what the client sent)."""
@@ -133,6 +133,10 @@ class Stats:
             self.by_endpoint[label][str(status)] += 1
             if status == 429:
                 self.rate_limited += 1
+
+    def refused(self) -> None:
+        with self._lock:
+            self.connection_refused += 1
 
     def fault(self, kind: str) -> None:
         with self._lock:

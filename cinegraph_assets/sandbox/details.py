@@ -24,13 +24,17 @@ TITLE_VARIANTS = ["", " (Restored)", ": Redux", " (Extended Cut)", " - Director'
 SMALL_LIMITS = {"cast": 5, "crew": 4, "images": 2, "videos": 1, "translations": 2, "countries": 2,
                 "keywords": 3, "similar": 2}
 PERSON_POOL = {"demo": 30_000, "bench": 150_000}
+LANGUAGE_NAMES = {code: (english, native) for code, english, native, _ in words.LANGUAGES}
 APPENDABLE = ("credits", "videos", "images", "keywords", "release_dates", "external_ids",
               "watch/providers", "recommendations", "similar", "alternative_titles", "translations",
               "changes", "reviews", "lists", "releases")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one instance: no per-call setup
+
+
 def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 @lru_cache(maxsize=65536)
@@ -240,7 +244,7 @@ class DetailRenderer:
             cid = s["collection"]
             collection = {"id": cid, "name": f"{title.split(':')[0]} Collection",
                           "poster_path": image_path(self.seed, cid, 30), "backdrop_path": image_path(self.seed, cid, 31)}
-        lang_name = dict((c, (e, n)) for c, e, n, _ in words.LANGUAGES)[row["lang"]]
+        lang_name = LANGUAGE_NAMES[row["lang"]]
         return {
             "adult": row["adult"],
             "backdrop_path": s["backdrop_path"],
@@ -323,10 +327,10 @@ class DetailRenderer:
             vtype = words.VIDEO_TYPES[rng.randrange(len(words.VIDEO_TYPES))]
             results.append({
                 "iso_639_1": "en", "iso_3166_1": "US", "name": f"Official {vtype} {k + 1}" if k else f"Official {vtype}",
-                "key": image_path(self.seed, movie_id, 200 + k)[1:12], "site": "YouTube",
+                "key": random_path(rng)[1:12], "site": "YouTube",
                 "size": rng.choice((720, 1080, 2160)), "type": vtype, "official": rng.random() < 0.8,
                 "published_at": from_day(base_day - rng.randrange(0, 200)).isoformat() + "T16:00:00.000Z",
-                "id": hex_id(movie_id, 200 + k),
+                "id": f"{rng.getrandbits(96):024x}",
             })
         return {"results": results}
 

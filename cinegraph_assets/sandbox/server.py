@@ -219,8 +219,7 @@ class Handler(BaseHTTPRequestHandler):
         settings = sb.settings
         if settings.max_connections and self.connection_number > settings.max_connections:
             self.close_connection = True
-            with sb.stats._lock:
-                sb.stats.connection_refused += 1
+            sb.stats.refused()
             return r.rate_limited(1)
         retry_after = sb.limiter.admit(settings.max_rps)
         if retry_after is not None:

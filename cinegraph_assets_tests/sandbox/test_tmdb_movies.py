@@ -93,7 +93,8 @@ def test_advancing_time_changes_deletes_and_adds_movies(sandbox_factory):
     sb = sandbox_factory(year_size=["2024=800", "2025=800"], change_rate=0.03, delete_rate=0.005,
                          new_per_day=20, detail_size="small")
     client = Client(sb.url)
-    before = {year: sb.truth(year) for year in (2024, 2025, 2026)}
+    years = (2022, 2023, 2024, 2025, 2026)
+    before = {year: sb.truth(year) for year in years}
     snapshot = {i: client.get(f"/3/movie/{i}").json() for i in sorted(before[2024])[:250]}
     summary = sb.advance(3)
     assert summary["today"] == "2026-11-24" and summary["changed"] > 0 and summary["deleted"] > 0
@@ -108,9 +109,12 @@ def test_advancing_time_changes_deletes_and_adds_movies(sandbox_factory):
     assert any(m["adult"] is None for m in listed)
     changed = {m["id"] for m in listed}
 
-    after = {year: sb.truth(year) for year in (2024, 2025, 2026)}
+    after = {year: sb.truth(year) for year in years}
     gone = before[2024] - after[2024]
     assert gone and gone <= changed
+    moved = {i for y in years for i in before[y] if any(i in after[other] for other in years if other != y)}
+    assert summary["moved_year"] > 0 and moved  # corrections moved release dates to other years
+    assert moved <= changed
     for movie_id in gone:
         if movie_id not in set().union(*after.values()):
             response = client.get(f"/3/movie/{movie_id}")
