@@ -138,6 +138,7 @@ def tmdb_discovered_movies(
             "pages": result.pages,
             "duplicates_seen": result.duplicates,
             **client.stats.as_metadata(),
+            "rate_limit_missed_slots": getattr(client.rate_limiter, "missed_slots", 0),
             "duration_s": round(time.monotonic() - started, 2),
         }
         context.log.info(
@@ -231,6 +232,7 @@ def tmdb_movie_details(
             **{f"needed_{reason}": count for reason, count in sorted(outcome.needed_by_reason.items())},
             **{f"failed_{reason}": count for reason, count in sorted(outcome.failures_by_reason.items())},
             **stats,
+            "rate_limit_missed_slots": getattr(client.rate_limiter, "missed_slots", 0),
             "requests_per_movie": round(stats["requests"] / answered, 3) if answered else 0.0,
             "duration_s": round(time.monotonic() - started, 2),
         }
