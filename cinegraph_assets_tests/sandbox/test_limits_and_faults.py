@@ -16,10 +16,27 @@ from cinegraph_assets_tests.sandbox.conftest import Client
 from cinegraph_assets_tests.support.sandbox import SandboxProcess
 
 SMALL = {"year_size": ["2024=50"], "detail_size": "small"}
+DEFAULTS = {"latency_ms": 0, "jitter_ms": 0, "max_rps": 0, "max_connections": 0, "fault_rate": 0,
+            "fault_kinds": "500,502,503,reset,slow,truncated", "slow_seconds": 20}
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox():
+    with SandboxProcess(**SMALL) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sb(shared_sandbox):
+    """The module's sandbox, reconfigured at runtime by each test and reset afterwards."""
+    shared_sandbox.configure(**DEFAULTS)
+    shared_sandbox.reset_stats()
+    yield shared_sandbox
+    shared_sandbox.configure(**DEFAULTS)
 
 
 def test_over_max_rps_is_429_code_25_with_retry_after(sandbox_factory):
-    sb = sandbox_factory(max_rps=5, **SMALL)
+    sb = sandbox_factory(max_rps=5, **SMALL)  # also checks the --max-rps flag
     client = Client(sb.url)
     responses = [client.get("/3/configuration") for _ in range(15)]
     limited = [r for r in responses if r.status_code == 429]
@@ -33,8 +50,9 @@ def test_over_max_rps_is_429_code_25_with_retry_after(sandbox_factory):
     requests.get(sb.url + "/_sandbox/stats", timeout=10)  # control endpoints are never limited
 
 
-def test_connections_beyond_the_limit_are_refused_with_429(sandbox_factory):
-    sb = sandbox_factory(max_connections=2, **SMALL)
+def test_connections_beyond_the_limit_are_refused_with_429(sb):
+    already_open = sb.stats()["open_connections"] - 1  # not counting the stats request itself
+    sb.configure(max_connections=already_open + 2)
     host, port = sb.url.removeprefix("http://").split(":")
     held = [http.client.HTTPConnection(host, int(port), timeout=10) for _ in range(3)]
     statuses = []
@@ -51,41 +69,40 @@ def test_connections_beyond_the_limit_are_refused_with_429(sandbox_factory):
 
 
 @pytest.mark.parametrize("kind, status, code", [("500", 500, 11), ("503", 503, 9)])
-def test_server_errors_carry_tmdb_bodies(sandbox_factory, kind, status, code):
-    sb = sandbox_factory(fault_rate=1, fault_kinds=kind, **SMALL)
+def test_server_errors_carry_tmdb_bodies(sb, kind, status, code):
+    sb.configure(fault_rate=1, fault_kinds=kind)
     response = Client(sb.url).get("/3/configuration")
     assert response.status_code == status and response.json()["status_code"] == code
     assert sb.stats()["faults"] == {kind: 1}
 
 
-def test_bad_gateway_is_an_html_page(sandbox_factory):
-    sb = sandbox_factory(fault_rate=1, fault_kinds="502", **SMALL)
+def test_bad_gateway_is_an_html_page(sb):
+    sb.configure(fault_rate=1, fault_kinds="502")
     response = Client(sb.url).get("/3/configuration")
     assert response.status_code == 502 and response.headers["Content-Type"].startswith("text/html")
 
 
-def test_connection_reset_without_response(sandbox_factory):
-    sb = sandbox_factory(fault_rate=1, fault_kinds="reset", **SMALL)
+def test_connection_reset_without_response(sb):
+    sb.configure(fault_rate=1, fault_kinds="reset")
     with pytest.raises(requests.ConnectionError):
         Client(sb.url).get("/3/configuration")
 
 
-def test_truncated_json_has_status_200(sandbox_factory):
-    sb = sandbox_factory(fault_rate=1, fault_kinds="truncated", **SMALL)
+def test_truncated_json_has_status_200(sb):
+    sb.configure(fault_rate=1, fault_kinds="truncated")
     response = Client(sb.url).get("/3/configuration")
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         json.loads(response.content)
 
 
-def test_slow_response_outlasts_a_client_timeout(sandbox_factory):
-    sb = sandbox_factory(fault_rate=1, fault_kinds="slow", slow_seconds=3, **SMALL)
+def test_slow_response_outlasts_a_client_timeout(sb):
+    sb.configure(fault_rate=1, fault_kinds="slow", slow_seconds=2)
     with pytest.raises(requests.Timeout):
         requests.get(sb.tmdb_url + "/configuration", params={"api_key": "sandbox"}, timeout=0.5)
 
 
-def test_latency_setting_delays_answers(sandbox_factory):
-    sb = sandbox_factory(**SMALL)
+def test_latency_setting_delays_answers(sb):
     sb.configure(latency_ms=1500)
     with pytest.raises(requests.Timeout):
         requests.get(sb.tmdb_url + "/configuration", params={"api_key": "sandbox"}, timeout=0.3)
@@ -103,7 +120,7 @@ def test_faults_are_a_mix_and_repeat_for_the_same_seed(sandbox_factory):
                 out.append("reset")
         return out
 
-    options = dict(fault_rate=0.5, fault_kinds="500,502,503,reset", **SMALL)
+    options = dict(fault_rate=0.5, fault_kinds="500,502,503,reset", slow_seconds=3, **SMALL)
     one, two = statuses(sandbox_factory(**options)), statuses(sandbox_factory(**options))
     assert one == two
     assert {200, 500, 502, 503, "reset"} <= set(one)
