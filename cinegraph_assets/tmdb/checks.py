@@ -5,8 +5,8 @@ import dagster as dg
 
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.settings import setting
 from cinegraph_assets.tmdb.assets import movies, tmdb_discovered_movies, tmdb_movie_details
+from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog
 
 #: Discovery must find at least this share of the movies TMDb says its windows hold.
@@ -46,13 +46,13 @@ def discovery_coverage(context: dg.AssetCheckExecutionContext,
 
 
 @dg.asset_check(asset=tmdb_movie_details, partitions_def=release_years)
-def detail_failures_under_threshold(context: dg.AssetCheckExecutionContext,
+def detail_failures_under_threshold(context: dg.AssetCheckExecutionContext, tmdb: TMDbResource,
                                     warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Movies whose details still fail (after retries) stay under TMDB_FAILURE_THRESHOLD of the year.
 
     Failed movies are retried on every run; this check lists them so they are not forgotten.
     """
-    threshold = setting("TMDB_FAILURE_THRESHOLD")
+    threshold = tmdb.resolved().failure_threshold
     years = partition_years(context)
     failures: list[dict] = []
     discovered = 0

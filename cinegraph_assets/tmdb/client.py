@@ -183,6 +183,8 @@ class RequestStats:
         """Numbers for the Dagster UI (plain ints/floats; no URLs, no secrets)."""
         elapsed = max(1e-9, time.monotonic() - self.started_at)
         p50, p95 = self.latency_percentile(50), self.latency_percentile(95)
+        with self._lock:
+            retries_by_reason = dict(self.retries_by_reason)
         return {
             "requests": self.requests,
             "http_429": self.http_429,
@@ -190,6 +192,7 @@ class RequestStats:
             "latency_p50_ms": round(p50, 1) if p50 is not None else 0.0,
             "latency_p95_ms": round(p95, 1) if p95 is not None else 0.0,
             "requests_per_s": round(self.requests / elapsed, 2),
+            **{f"retries_{reason}": n for reason, n in sorted(retries_by_reason.items())},
         }
 
 
