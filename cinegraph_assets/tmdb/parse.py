@@ -299,8 +299,9 @@ def _parse_credits(payload: dict, rows: MovieRows) -> None:
                 raise _bad(f"credits.cast[{i}].credit_id", "a string", credit_id)
             # Not seen from TMDb, but the key must exist: person + position is stable per payload.
             credit_id = f"cast:{person_id}:{i}"
+        person = _person(credit, person_id, f"credits.cast[{i}]")  # checked on every credit
         if person_id not in people:
-            people[person_id] = _person(credit, person_id, f"credits.cast[{i}]")
+            people[person_id] = person
         if credit_id in seen:
             continue  # the same credit twice would violate the table's key; keep the first
         seen.add(credit_id)
@@ -322,8 +323,9 @@ def _parse_credits(payload: dict, rows: MovieRows) -> None:
             if credit_id is not None:
                 raise _bad(f"credits.crew[{i}].credit_id", "a string", credit_id)
             credit_id = f"crew:{person_id}:{i}"
+        person = _person(credit, person_id, f"credits.crew[{i}]")  # checked on every credit
         if person_id not in people:
-            people[person_id] = _person(credit, person_id, f"credits.crew[{i}]")
+            people[person_id] = person
         if credit_id in seen:
             continue
         seen.add(credit_id)

@@ -5,10 +5,12 @@ normalizing the same year at once neither deadlock nor duplicate."""
 from __future__ import annotations
 
 import copy
+import re
 import json
 import threading
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from cinegraph_assets.warehouse import catalog
@@ -109,3 +111,48 @@ def test_two_runs_normalizing_the_same_year_at_once(postgres_warehouse_url):
         assert catalog.duplicate_movie_ids(conn, 2024) == []
         assert conn.execute(sa.text("SELECT count(*) FROM movie_cast")).scalar() == 720
         assert conn.execute(sa.text("SELECT count(*) FROM tmdb_details_staging")).scalar() == 0
+
+
+BAD_CREDITS = {
+    "person id as text": lambda c: c["cast"][3].update(id="819"),
+    "person id zero": lambda c: c["cast"][0].update(id=0),
+    "person id fractional": lambda c: c["crew"][1].update(id=12.5),
+    "credit_id number": lambda c: c["crew"][0].update(credit_id=5),
+    "job a list": lambda c: c["crew"][0].update(job=["Director"]),
+    "gender text": lambda c: c["cast"][1].update(gender="male"),
+    "order fractional": lambda c: c["cast"][2].update(order=1.5),
+    "character number": lambda c: c["cast"][0].update(character=5),
+    "credit not an object": lambda c: c["cast"].__setitem__(2, "Edward Norton"),
+    "cast not a list": lambda c: c.update(cast="everyone"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CREDITS))
+def test_both_dialects_refuse_the_same_bad_credits(case, sqlite_warehouse_url, postgres_warehouse_url):
+    """PostgreSQL checks credits in SQL; it must fail the same movies at the same place as Python."""
+    places = []
+    for url in (sqlite_warehouse_url, postgres_warehouse_url):
+        upgrade(url)
+        engine = get_engine(url)
+        bad = movie_payload(1, cast=4, crew=3)
+        BAD_CREDITS[case](bad["credits"])
+        stage(engine, [bad, movie_payload(2)])
+        result = catalog.normalize_staged(engine, 2024)
+        assert (result["normalized"], result["failed"]) == (1, 1)
+        with engine.connect() as conn:
+            [failure] = catalog.fetch_failures(conn, 2024)
+            assert catalog.year_movie_ids(conn, 2024) == {2}
+        assert failure["tmdb_id"] == 1 and failure["reason"].startswith("malformed: credits")
+        places.append(re.match(r"malformed: (credits(\.\w+)?(\[\d+\])?)", failure["reason"]).group(1))
+    assert places[0] == places[1]
+
+
+def test_credits_null_or_missing_are_no_credits(postgres_warehouse_url):
+    upgrade(postgres_warehouse_url)
+    engine = get_engine(postgres_warehouse_url)
+    no_credits, null_lists = movie_payload(1), movie_payload(2)
+    del no_credits["credits"]
+    null_lists["credits"] = {"cast": None, "crew": None}
+    stage(engine, [no_credits, null_lists])
+    result = catalog.normalize_staged(engine, 2024)
+    assert (result["normalized"], result["failed"], result["cast"]) == (2, 0, 0)
