@@ -50,8 +50,8 @@ MODES = {
               "backfill_years": list(range(1900, 1920)), "launched_runs": 1,
               # to fit 5 minutes, the backfill runs while the R=20 import (rate-bound) finishes
               "backfill_beside_r20": True},
-    "full": {"movies": 38000, "scale": "bench", "unthrottled_movies": 38000, "baseline_movies": 30,
-             "backfill_years": list(range(1900, 1920)), "launched_runs": 3, "backfill_beside_r20": False},
+    "full": {"movies": 38000, "scale": "bench", "unthrottled_movies": 10000, "baseline_movies": 30,
+             "backfill_years": list(range(1900, 1920)), "launched_runs": 2, "backfill_beside_r20": False},
 }
 LATENCY_MS = 100.0
 RATES = (40.0, 20.0)
@@ -112,8 +112,12 @@ class Run:
     def sandbox(self, name: str, **options) -> Sandbox:
         size = options.pop("movies", None)
         scale = options.pop("scale", self.config["scale"])
-        if size is not None and not (scale == "bench" and size == 38000):
+        if size is not None:
             options["year_size"] = [f"{YEAR}={size}"]
+            if scale == "bench":
+                # The bench scale also puts 12,000 movies on one placeholder date of last year; keep
+                # the measured year at the 38,000 (the crowded day has its own tests).
+                options["crowded_date"] = "none"
         return Sandbox(scale=scale, name=name, log_dir=self.workdir, **options).start()
 
     def add(self, record: dict) -> None:
