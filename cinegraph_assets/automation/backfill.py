@@ -67,12 +67,16 @@ def plan_backfill(
     failed: set[int],
     cursor: BackfillCursor,
     years_per_day: int,
+    in_flight: int = 0,
+    max_in_flight: int | None = None,
 ) -> BackfillPlan:
     """Choose the years to start now.
 
     imported: years with a successful `movies` materialization; running: year -> id of a queued or
     running run writing that year (never start a second one); failed: years whose last finished
-    run failed; years_per_day: CATALOG_BACKFILL_YEARS_PER_DAY.
+    run failed; years_per_day: CATALOG_BACKFILL_YEARS_PER_DAY; in_flight: backfill runs queued or
+    running now, at most max_in_flight at once (so a large allowance imports years one after
+    another instead of queueing a hundred runs in front of the daily sync).
     """
     day = today.isoformat()
     requested_today = list(cursor.requested_today) if cursor.day == day else []
@@ -91,7 +95,8 @@ def plan_backfill(
     # way; a year started today that failed waits for tomorrow (at the back of the queue).
     candidates = [y for y in queue if y not in running and y not in requested_today]
     budget = years_per_day - len(requested_today)
-    chosen = candidates[: max(0, budget)]
+    slots = budget if max_in_flight is None else min(budget, max_in_flight - in_flight)
+    chosen = candidates[: max(0, slots)]
     new_cursor.requested_today = requested_today + chosen
     rest = [y for y in candidates if y not in chosen]
     new_cursor.next_year = rest[0] if rest else None
@@ -104,6 +109,12 @@ def plan_backfill(
         reason = (
             f"Already started {len(requested_today)} year(s) today ({day} UTC: {started}), the "
             f"daily allowance CATALOG_BACKFILL_YEARS_PER_DAY={years_per_day}{nxt}, tomorrow. "
+            f"{len(queue)} year(s) left to import."
+        )
+    elif max_in_flight is not None and in_flight >= max_in_flight:
+        reason = (
+            f"{in_flight} backfill run(s) are queued or running (at most {max_in_flight} at once); "
+            f"{candidates[0] if candidates else 'the next year'} starts when one finishes. "
             f"{len(queue)} year(s) left to import."
         )
     else:

@@ -58,6 +58,9 @@ from cinegraph_assets.warehouse import catalog, ratings
 TRIGGER_TAG = "cinegraph/trigger"
 
 BACKFILL_INTERVAL_SECONDS = 60
+#: Backfill runs queued or running at once: years import one after another, and the daily sync
+#: never waits behind a queue of old years.
+MAX_BACKFILL_RUNS_IN_FLIGHT = 2
 OMDB_BACKLOG_INTERVAL_SECONDS = 300
 OSCARS_SOURCE_INTERVAL_SECONDS = 6 * 3600  # the upstream table changes a few times a year
 PROGRESS_INTERVAL_SECONDS = 60
@@ -83,7 +86,8 @@ def catalog_backfill_sensor(default_status: dg.DefaultSensorStatus) -> dg.Sensor
         default_status=default_status,
         description=(
             "Imports the years never imported, newest first (the current year back to 1874), "
-            "CATALOG_BACKFILL_YEARS_PER_DAY per UTC day, never two runs for the same year at once. "
+            "CATALOG_BACKFILL_YEARS_PER_DAY per UTC day (at most two runs at a time), never two runs "
+            "for the same year at once. "
             "The cursor shows the day, the years started that day, the next year and how many are "
             "left. Stops asking once every year is in."
         ),
@@ -102,6 +106,9 @@ def catalog_backfill_sensor(default_status: dg.DefaultSensorStatus) -> dg.Sensor
             failed=year_run_history(instance).failed() - imported,
             cursor=BackfillCursor.parse(context.cursor),
             years_per_day=setting("CATALOG_BACKFILL_YEARS_PER_DAY"),
+            in_flight=len(instance.get_runs(filters=dg.RunsFilter(
+                tags={TRIGGER_TAG: "catalog_backfill"}, statuses=list(NOT_FINISHED_STATUSES)))),
+            max_in_flight=MAX_BACKFILL_RUNS_IN_FLIGHT,
         )
         if not plan.years:
             return dg.SensorResult(skip_reason=plan.skip_reason, cursor=plan.cursor.to_json())

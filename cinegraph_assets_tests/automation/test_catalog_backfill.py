@@ -52,14 +52,16 @@ def test_goes_newest_first_past_imported_years(tick, instance):
 def test_years_per_day_setting_and_the_daily_allowance(tick, monkeypatch):
     monkeypatch.setenv("CATALOG_BACKFILL_YEARS_PER_DAY", "3")
     first = tick()
-    assert [r.partition_key for r in first.run_requests] == ["2026", "2025", "2024"]
+    assert [r.partition_key for r in first.run_requests] == ["2026", "2025"]  # two at a time
+    second = tick(first.cursor)  # (those two runs finished meanwhile)
+    assert [r.partition_key for r in second.run_requests] == ["2024"]
 
     # Same UTC day: the allowance is used up; the SkipReason says so and names the next year.
-    second = tick(first.cursor)
-    assert not second.run_requests
-    assert "CATALOG_BACKFILL_YEARS_PER_DAY=3" in second.skip_message
-    assert "next is 2023" in second.skip_message
-    assert json.loads(second.cursor)["requested_today"] == [2026, 2025, 2024]
+    third = tick(second.cursor)
+    assert not third.run_requests
+    assert "CATALOG_BACKFILL_YEARS_PER_DAY=3" in third.skip_message
+    assert "next is 2023" in third.skip_message
+    assert json.loads(third.cursor)["requested_today"] == [2026, 2025, 2024]
 
 
 def test_a_new_utc_day_brings_a_new_allowance(tick, set_now, instance):
@@ -138,3 +140,17 @@ def test_skip_reason_names_the_running_year_when_it_is_the_last_one(tick, instan
 
     assert not result.run_requests
     assert "2026 already running" in result.skip_message
+
+
+def test_a_large_allowance_still_imports_years_one_after_another(tick, instance, monkeypatch):
+    monkeypatch.setenv("CATALOG_BACKFILL_YEARS_PER_DAY", "200")
+    first = tick()
+    assert [r.partition_key for r in first.run_requests] == ["2026", "2025"]
+    for year in (2026, 2025):
+        start_run(instance, year, tags={"cinegraph/trigger": "catalog_backfill"})
+
+    second = tick(first.cursor)
+
+    assert not second.run_requests
+    assert "2 backfill run(s) are queued or running" in second.skip_message
+    assert "2024 starts when one finishes" in second.skip_message
