@@ -7,12 +7,14 @@ latency), so nearly all of the time is the cost of a run rather than of the movi
    DAGSTER_HOME, as `make run` has), `dagster.materialize(...)` once per partition: run creation,
    resource set-up, three steps with their event-log writes, the warehouse queries. This is the
    floor of a partition's cost inside Dagster.
-2. launched: `dagster asset materialize --partition YEAR` as its own process for a few of the years:
-   what a backfill's run really pays per partition with the multi-run policy (one run per year):
-   a fresh interpreter that imports Dagster and loads the code location, then the definitions'
+2. multi_run_10: the same years ten to a run (the run's tags carry the partition range), which is
+   how the assets' BackfillPolicy.multi_run(max_partitions_per_run=10) launches a backfill: the
+   run's fixed costs are shared by ten years.
+3. launched: `dagster asset materialize --partition YEAR` as its own process for a few of the years:
+   what a launched run pays on top of (1): a fresh interpreter that imports Dagster and loads the code location, then the definitions'
    default multiprocess executor, which starts one more interpreter per step.
-3. interpreter_seconds: a fresh `python -c "import cinegraph_assets.definitions"`, the part of (2)
-   that every process of a run pays again.
+4. interpreter_seconds: a fresh `python -c "import cinegraph_assets.definitions"`, the part of (3)
+   that every process of a launched run pays again.
 
 Bound: Dagster's run start-up (process starts and imports, event-log writes), not TMDb.
 """
@@ -83,6 +85,30 @@ def launched_runs(sandbox: Sandbox, warehouse_url: str, workdir: Path, years: li
     }
 
 
+def ranged_runs(sandbox: Sandbox, workdir: Path, years: list[int], per_run: int) -> dict:
+    """The years in runs of `per_run` partitions each (a fresh warehouse and instance)."""
+    chunks = [years[k:k + per_run] for k in range(0, len(years), per_run)]
+    spec = ImportSpec(warehouse_url=f"sqlite:///{workdir / 'backfill_ranged.sqlite'}",
+                      tmdb=tmdb_fields(sandbox, max_rps=1_000_000.0, state_dir=workdir / "ranged.state"),
+                      partitions=[[str(c[0]), str(c[-1])] for c in chunks], year_counts=years,
+                      dagster_home=str(workdir / "ranged.dagster_home"))
+    child = run_child(spec, workdir, "backfill_ranged")
+    if not child.report.get("ok"):
+        raise RuntimeError(f"{NAME} (ranged runs): {child.report.get('error') or child.report.get('runs')}\n"
+                           f"{child.report.get('traceback', '')}")
+    runs = child.report["runs"]
+    seconds = sum(r["seconds"] for r in runs)
+    return {
+        "runs": len(runs),
+        "partitions": len(years),
+        "movies": sum(child.report["movies_in_warehouse"].values()),
+        "seconds": round(seconds, 2),
+        "seconds_per_run": [r["seconds"] for r in runs],
+        "seconds_per_partition": round(seconds / len(years), 3),
+        "step_seconds": [r["step_seconds"] for r in runs],
+    }
+
+
 def run(sandbox: Sandbox, warehouse_url: str, workdir: Path, years: list[int], *, launched: int,
         settings: dict) -> dict:
     sandbox.reset_stats()
@@ -125,7 +151,12 @@ def run(sandbox: Sandbox, warehouse_url: str, workdir: Path, years: list[int], *
         "settings": settings,
         "goals": GOALS,
     }
-    log(f"{NAME}: in-process {record['seconds_per_partition']:.2f} s/partition; "
+    # The same years as the assets' BackfillPolicy.multi_run(10) launches them: one run per ten years.
+    ranged = ranged_runs(sandbox, workdir, years, per_run=10)
+    record["multi_run_10"] = ranged
+    record["multi_run_10_seconds_per_partition"] = ranged["seconds_per_partition"]
+    log(f"{NAME}: in-process {record['seconds_per_partition']:.2f} s/partition one run each, "
+        f"{ranged['seconds_per_partition']:.2f} s/partition ten to a run; "
         f"timing a fresh interpreter and {launched} launched run(s)")
     record["interpreter_seconds"] = interpreter_seconds()
     if launched:

@@ -81,8 +81,17 @@ def main(spec_path: str, out_path: str) -> int:
         runs = []
         for key in spec["partitions"]:
             cpu0, t0 = _cpu(), time.perf_counter()
-            result = dg.materialize(assets, partition_key=key, resources=resources, instance=instance,
-                                    raise_on_error=False)
+            if isinstance(key, list):
+                # One run over a range of partitions, as a backfill with BackfillPolicy.multi_run(n)
+                # launches them (the range travels in the run's tags).
+                tags = {"dagster/asset_partition_range_start": key[0],
+                        "dagster/asset_partition_range_end": key[1]}
+                result = dg.materialize(assets, tags=tags, resources=resources, instance=instance,
+                                        raise_on_error=False)
+                key = f"{key[0]}...{key[1]}"
+            else:
+                result = dg.materialize(assets, partition_key=key, resources=resources, instance=instance,
+                                        raise_on_error=False)
             seconds = time.perf_counter() - t0
             runs.append({
                 "partition": key,
