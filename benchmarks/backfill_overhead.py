@@ -7,9 +7,9 @@ latency), so nearly all of the time is the cost of a run rather than of the movi
    DAGSTER_HOME, as `make run` has), `dagster.materialize(...)` once per partition: run creation,
    resource set-up, three steps with their event-log writes, the warehouse queries. This is the
    floor of a partition's cost inside Dagster.
-2. multi_run_10: the same years ten to a run (the run's tags carry the partition range), which is
-   how the assets' BackfillPolicy.multi_run(max_partitions_per_run=10) launches a backfill: the
-   run's fixed costs are shared by ten years.
+2. policy_runs: the same years n to a run (the run's tags carry the partition range), n being the
+   assets' BackfillPolicy.multi_run(max_partitions_per_run=n): how a backfill really launches them,
+   the run's fixed costs shared by n years.
 3. launched: `dagster asset materialize --partition YEAR` as its own process for a few of the years:
    what a launched run pays on top of (1): a fresh interpreter that imports Dagster and loads the code location, then the definitions'
    default multiprocess executor, which starts one more interpreter per step.
@@ -85,6 +85,18 @@ def launched_runs(sandbox: Sandbox, warehouse_url: str, workdir: Path, years: li
     }
 
 
+def policy_partitions_per_run() -> int:
+    """max_partitions_per_run of the TMDb assets' BackfillPolicy (1 when it is single-run or unset)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dagster flags backfill_policy as beta on import
+        from cinegraph_assets.tmdb.assets import tmdb_movie_details
+
+    policy = tmdb_movie_details.backfill_policy
+    return int(getattr(policy, "max_partitions_per_run", None) or 1)
+
+
 def ranged_runs(sandbox: Sandbox, workdir: Path, years: list[int], per_run: int) -> dict:
     """The years in runs of `per_run` partitions each (a fresh warehouse and instance)."""
     chunks = [years[k:k + per_run] for k in range(0, len(years), per_run)]
@@ -151,12 +163,14 @@ def run(sandbox: Sandbox, warehouse_url: str, workdir: Path, years: list[int], *
         "settings": settings,
         "goals": GOALS,
     }
-    # The same years as the assets' BackfillPolicy.multi_run(10) launches them: one run per ten years.
-    ranged = ranged_runs(sandbox, workdir, years, per_run=10)
-    record["multi_run_10"] = ranged
-    record["multi_run_10_seconds_per_partition"] = ranged["seconds_per_partition"]
+    # The same years as the assets' backfill policy launches them (n partitions to a run).
+    per_run = policy_partitions_per_run()
+    ranged = ranged_runs(sandbox, workdir, years, per_run=per_run)
+    record["policy_partitions_per_run"] = per_run
+    record["policy_runs"] = ranged
+    record["policy_seconds_per_partition"] = ranged["seconds_per_partition"]
     log(f"{NAME}: in-process {record['seconds_per_partition']:.2f} s/partition one run each, "
-        f"{ranged['seconds_per_partition']:.2f} s/partition ten to a run; "
+        f"{ranged['seconds_per_partition']:.2f} s/partition {per_run} to a run; "
         f"timing a fresh interpreter and {launched} launched run(s)")
     record["interpreter_seconds"] = interpreter_seconds()
     if launched:
