@@ -97,7 +97,7 @@ class Run:
         if args.unthrottled_movies:
             self.config["unthrottled_movies"] = args.unthrottled_movies
         self.names = selected(args)
-        self.workdir = temp_workdir(args.keep)
+        self.workdir = temp_workdir()
         self.profile_dir = Path(args.profile).resolve() if args.profile else None
         self.machine = machine_info()
         self.records: list[dict] = []

@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -20,7 +19,7 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -139,12 +138,6 @@ class PostgresCpuSampler:
     @property
     def cpu_seconds(self) -> float:
         return round(sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._seen.items()), 2)
-
-
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def log(message: str) -> None:
@@ -406,11 +399,6 @@ def tmdb_fields(sandbox: Sandbox, *, max_rps: float, state_dir: Path, max_worker
     return fields_
 
 
-def rusage_self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 class Parallel:
     """Run a few measurement pipelines side by side in threads (they mostly wait on children)."""
 
@@ -435,6 +423,6 @@ class Parallel:
         return self.errors
 
 
-def temp_workdir(keep: bool) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="cinegraph_bench_"))
-    return path
+def temp_workdir() -> Path:
+    """Where a run keeps its warehouses, Dagster homes, specs and logs (removed unless --keep)."""
+    return Path(tempfile.mkdtemp(prefix="cinegraph_bench_"))
