@@ -713,6 +713,43 @@ WITH {_PG_STAGED_CREDITS}, problem AS (
 SELECT DISTINCT ON (tmdb_id) tmdb_id, reason FROM problem WHERE reason IS NOT NULL
 ORDER BY tmdb_id, part_rank, ord
 """
+def _jsonpath_credit_check(part: str) -> str:
+    """A jsonpath that finds any credit of a list that parse_movie would refuse (a fast first pass:
+    it runs in C over each list, where the row-by-row reasons below cost three times as much)."""
+
+    def text(field: str) -> str:
+        return f'(exists(@.{field}) && @.{field}.type() != "string" && @.{field}.type() != "null")'
+
+    def integer(field: str, low: int, high: int) -> str:
+        return (f'(exists(@.{field}) && @.{field}.type() != "null" && (@.{field}.type() != "number"'
+                f" || @.{field}.floor() != @.{field} || @.{field} < {low} || @.{field} > {high}))")
+
+    checks = [
+        '@.type() != "object"',
+        '!(@.id.type() == "number")',
+        "@.id < 1", "@.id > 2147483647", "@.id.floor() != @.id",
+        *(text(f) for f in ("credit_id", "name", "original_name", "known_for_department", "profile_path")),
+        integer("gender", -999, 999),
+    ]
+    if part == "cast":
+        checks += [integer("order", -2147483647, 2147483647), text("character")]
+    else:
+        checks += [text("department"), text("job")]
+    return "lax $[*] ? (" + " || ".join(checks) + ")"
+
+
+_PG_CREDIT_SUSPECTS_SQL = f"""
+WITH {_PG_STAGED_CREDITS}
+SELECT DISTINCT tmdb_id FROM lists
+WHERE coalesce(credits_type, 'null') NOT IN ('object', 'null')
+   OR (credits_type = 'object' AND coalesce(jsonb_typeof(list), 'null') NOT IN ('array', 'null'))
+   OR (jsonb_typeof(list) = 'array' AND jsonb_path_exists(
+           list, CASE part WHEN 'cast' THEN CAST(%(cast_check)s AS jsonpath)
+                           ELSE CAST(%(crew_check)s AS jsonpath) END))
+"""
+_PG_CREDIT_CHECKS = {"cast_check": _jsonpath_credit_check("cast"), "crew_check": _jsonpath_credit_check("crew")}
+
+
 _PG_CREDITS_SQL = f"""
 WITH {_PG_STAGED_CREDITS}, credit AS MATERIALIZED (
     SELECT l.tmdb_id, l.part_rank, c.ord,
@@ -798,6 +835,9 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
     if postgres:
         # The credit expansion of a 200-movie batch (~60,000 rows) sorts in memory, not on disk.
         conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
+        # Not waiting for the WAL flush is safe here: a crash can only lose whole recent batches,
+        # and with them their unstaging, so those responses are simply normalized again.
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         counts["cast"], counts["crew"], counts["people"] = conn.exec_driver_sql(
             _PG_CREDITS_SQL, {"ids": ids}
         ).one()
@@ -897,10 +937,14 @@ def _normalize_batch(engine: Engine, year: int, ids: Sequence[int], tally: _Tall
             except MalformedMovie as error:
                 failures.append((tmdb_id, f"malformed: {error.reason}", None))
         if conn.dialect.name == "postgresql" and parsed:
-            # The credits stayed in the database: check them there (same rules as parse_movie).
-            bad = dict(conn.exec_driver_sql(
-                _PG_CREDIT_PROBLEMS_SQL, {"ids": [rows.tmdb_id for rows, _ in parsed]}
-            ).all())
+            # The credits stayed in the database: check them there (same rules as parse_movie),
+            # quickly for the whole batch, then with reasons for the few that look wrong.
+            suspects = conn.exec_driver_sql(
+                _PG_CREDIT_SUSPECTS_SQL, {"ids": [rows.tmdb_id for rows, _ in parsed], **_PG_CREDIT_CHECKS}
+            ).scalars().all()
+            bad = {}
+            if suspects:
+                bad = dict(conn.exec_driver_sql(_PG_CREDIT_PROBLEMS_SQL, {"ids": list(suspects)}).all())
             if bad:
                 failures += [(i, f"malformed: {reason}", None) for i, reason in bad.items()]
                 parsed = [(rows, at) for rows, at in parsed if rows.tmdb_id not in bad]
