@@ -1007,6 +1007,16 @@ def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
     the movie's previous rows stay as they were. Idempotent: with nothing staged it changes
     nothing. Database trouble (connection lost) is raised, not recorded as movie failures.
 
+    A movie's release_year is the year of its details' release_date (TMDb's primary release date,
+    the date discover's primary_release_year filters on), not the year whose run fetched it: so a
+    movie whose date moved leaves `year` here, and one whose details have no date gets NULL and
+    belongs to no year. Discover by year never returns an undated movie, so keeping the
+    discovered year instead would file it under a year TMDb itself no longer puts it in.
+
+    On PostgreSQL the credits never leave the database: they are checked (same rules as
+    parse_movie) and written to movie_cast, movie_crew and people from the staged JSONB, and the
+    other child rows travel by COPY. SQLite uses parse_movie's rows; a test keeps both identical.
+
     Returns counts for metadata: normalized, failed, movies_in_year, moved_out (was in `year`,
     now elsewhere), moved_in, other_year, undated, deleted (rows of the year marked deleted),
     batches, seconds, movies_per_second, and rows written per child table.
