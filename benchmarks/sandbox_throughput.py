@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import threading

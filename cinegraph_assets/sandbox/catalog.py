@@ -410,13 +410,3 @@ IMDB_INVERSE = pow(IMDB_MULTIPLIER, -1, IMDB_MODULUS)
 
 def imdb_id(movie_id: int) -> str:
     return f"tt{imdb_number(movie_id):07d}"
-
-
-def years_with_movies(catalog: Catalog) -> list[int]:
-    with catalog.lock:
-        dated = catalog.day[catalog.day != NO_DATE]
-        return sorted({from_day(int(d)).year for d in np.unique(dated)})
-
-
-__all__ = ["Catalog", "CatalogOptions", "NO_DATE", "to_day", "from_day", "year_bounds", "mix",
-           "imdb_id", "movie_id_of_imdb"]

@@ -474,10 +474,3 @@ class DetailRenderer:
         if extra:
             text = text[:-1] + "," + ",".join(extra) + "}"
         return text.encode("utf-8")
-
-
-def release_year(day: int) -> int | None:
-    return None if day == NO_DATE else from_day(day).year
-
-
-__all__ = ["DetailRenderer", "APPENDABLE", "dumps", "release_year"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from cinegraph_assets.sandbox import responses as r
 from cinegraph_assets.sandbox import words
-from cinegraph_assets.sandbox.catalog import NO_DATE, imdb_number, movie_id_of_imdb, np_unit_hash, to_day, year_bounds
+from cinegraph_assets.sandbox.catalog import imdb_number, movie_id_of_imdb, np_unit_hash, to_day, year_bounds
 from cinegraph_assets.sandbox.details import APPENDABLE
 
 PAGE_SIZE = 20
@@ -119,13 +119,11 @@ class TMDbApi:
                 slots = self._filtered(*filters)
                 noise = np_unit_hash(cat.ids[slots], epoch * 7919 + cat.seed)
                 effective = cat.popularity[slots] * np.exp(churn * 3.0 * (noise - 0.5))
-                ids = cat.ids[slots]
-                order = np.lexsort((ids, effective if direction == "asc" else -effective))
+                order = np.lexsort((cat.ids[slots], effective if direction == "asc" else -effective))
                 window = order[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
                 page_slots = slots[window]
-                shown = {int(s): float(e) for s, e in zip(page_slots, effective[window])}
-                ordered = order
-                total = len(ordered)
+                shown = {int(s): float(e) for s, e in zip(page_slots, effective[window])}  # churned values
+                total = len(order)
         else:
             key = (filters, field, direction)
             ordered = cat.cached_query(key, lambda: self._sorted(filters, field, direction))
@@ -307,5 +305,3 @@ def endpoint_label(path: str) -> str:
         return "/_sandbox/truth/years/{year}"
     return "/" + "/".join(parts) + ("/" if path.endswith("/") and parts else "")
 
-
-__all__ = ["TMDbApi", "endpoint_label", "NO_DATE"]
