@@ -196,14 +196,15 @@ def test_two_runs_told_20_rps_never_get_a_429_from_a_20_rps_service(
           f"{stats['max_requests_per_second']}")
 
 
-def test_a_run_covering_several_years_reports_each_year(sandbox_factory, sqlite_warehouse_url, tmp_path):
+def test_a_run_covering_several_years_reports_each_year(sandbox_factory, warehouse_url, tmp_path):
+    """Also run on PostgreSQL: the warehouse and the rate limit's slot row live there."""
     sandbox = sandbox_factory(year_size=["2022=60", "2023=80"], detail_size="small")
-    res = resources(sandbox, sqlite_warehouse_url, tmp_path)
+    res = resources(sandbox, warehouse_url, tmp_path)
     result = dg.materialize(ALL, resources=res, tags={
         "dagster/asset_partition_range_start": "2022", "dagster/asset_partition_range_end": "2023"})
     assert result.success
     for year in (2022, 2023):
-        assert year_ids(sqlite_warehouse_url, year) == sandbox.truth(year)
+        assert year_ids(warehouse_url, year) == sandbox.truth(year)
     observed = {e.event_specific_data.asset_observation.partition:
                 e.event_specific_data.asset_observation.metadata["fetched"].value
                 for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"
