@@ -673,7 +673,12 @@ _PG_STAGED_CREDITS = """
         FROM staged s CROSS JOIN (VALUES ('cast', 0), ('crew', 1)) AS p(part, part_rank)
     )
 """
-_PG_STRING_OR_NULL = "coalesce(jsonb_typeof(v -> '{0}'), 'null') IN ('string', 'null')"
+
+
+def _pg_text_or_null(field: str) -> str:
+    return f"coalesce(jsonb_typeof(c.v -> '{field}'), 'null') IN ('string', 'null')"
+
+
 _PG_CREDIT_PROBLEMS_SQL = f"""
 WITH {_PG_STAGED_CREDITS}, problem AS (
     SELECT tmdb_id, -1 AS part_rank, 0 AS ord, 'credits: expected an object' AS reason
@@ -688,12 +693,12 @@ WITH {_PG_STAGED_CREDITS}, problem AS (
         WHEN NOT (jsonb_typeof(c.v -> 'id') = 'number' AND (c.v ->> 'id') ~ '^[0-9]{{1,10}}$'
                   AND (c.v ->> 'id')::bigint BETWEEN 1 AND 2147483647)
             THEN 'id: expected a positive integer'
-        WHEN NOT ({_PG_STRING_OR_NULL.format("credit_id").replace("v ->", "c.v ->")})
+        WHEN NOT ({_pg_text_or_null("credit_id")})
             THEN 'credit_id: expected a string'
-        WHEN NOT ({_PG_STRING_OR_NULL.format("name").replace("v ->", "c.v ->")}
-                  AND {_PG_STRING_OR_NULL.format("original_name").replace("v ->", "c.v ->")}
-                  AND {_PG_STRING_OR_NULL.format("known_for_department").replace("v ->", "c.v ->")}
-                  AND {_PG_STRING_OR_NULL.format("profile_path").replace("v ->", "c.v ->")}
+        WHEN NOT ({_pg_text_or_null("name")}
+                  AND {_pg_text_or_null("original_name")}
+                  AND {_pg_text_or_null("known_for_department")}
+                  AND {_pg_text_or_null("profile_path")}
                   AND (c.v -> 'gender' IS NULL OR jsonb_typeof(c.v -> 'gender') = 'null'
                        OR (jsonb_typeof(c.v -> 'gender') = 'number' AND (c.v ->> 'gender') ~ '^-?[0-9]{{1,3}}$')))
             THEN 'name, original_name, known_for_department and profile_path must be strings or null, gender a small integer or null'
@@ -701,10 +706,10 @@ WITH {_PG_STAGED_CREDITS}, problem AS (
                   (c.v -> 'order' IS NULL OR jsonb_typeof(c.v -> 'order') = 'null'
                    OR (jsonb_typeof(c.v -> 'order') = 'number' AND (c.v ->> 'order') ~ '^-?[0-9]{{1,10}}$'
                        AND abs((c.v ->> 'order')::bigint) <= 2147483647))
-                  AND {_PG_STRING_OR_NULL.format("character").replace("v ->", "c.v ->")})
+                  AND {_pg_text_or_null("character")})
             THEN 'order must be an integer and character a string'
-        WHEN l.part = 'crew' AND NOT ({_PG_STRING_OR_NULL.format("department").replace("v ->", "c.v ->")}
-                                      AND {_PG_STRING_OR_NULL.format("job").replace("v ->", "c.v ->")})
+        WHEN l.part = 'crew' AND NOT ({_pg_text_or_null("department")}
+                                      AND {_pg_text_or_null("job")})
             THEN 'department and job must be strings'
         END
     FROM lists l CROSS JOIN LATERAL jsonb_array_elements(l.list) WITH ORDINALITY AS c(v, ord)
@@ -793,6 +798,11 @@ SELECT (SELECT count(*) FROM cast_rows), (SELECT count(*) FROM crew_rows),
 """
 
 
+def _can_copy(conn: Connection) -> bool:
+    """COPY goes through psycopg2's copy_expert; other PostgreSQL drivers take the executemany path."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2"
+
+
 def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) -> dict[str, int]:
     """Replace the movies rows and every child row of these complete movies (caller's transaction).
 
@@ -805,16 +815,23 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
     if not parsed:
         return counts
     postgres = conn.dialect.name == "postgresql"
+    copy = _can_copy(conn)
     parsed = sorted(parsed, key=lambda item: item[0].tmdb_id)  # one lock order for every writer
     ids = [rows.tmdb_id for rows, _ in parsed]
     movie_rows = [{**rows.movie, "fetched_at": fetched_at, "deleted_at": None} for rows, fetched_at in parsed]
-    if postgres:
+    if copy:
         # tmdb_data comes from the staged payload server-side: 50 KB a movie not encoded again.
         columns = [c for c in _MOVIE_COLUMNS if c != "tmdb_data"]
         _pg_upsert_via_copy(conn, s.movies, "tmdb_id", columns, movie_rows, only_if_changed=False,
                             extra=("tmdb_data", s.tmdb_details_staging.name, "payload"))
     else:
         conn.execute(_upsert_statement(conn, s.movies, ["tmdb_id"], _MOVIE_COLUMNS), movie_rows)
+        if postgres:  # Python got the payload without its credits: keep the whole raw response
+            conn.exec_driver_sql(
+                "UPDATE movies SET tmdb_data = st.payload FROM tmdb_details_staging st "
+                "WHERE st.tmdb_id = movies.tmdb_id AND movies.tmdb_id = ANY(%(ids)s)",
+                {"ids": ids},
+            )
 
     for attribute, table, key in _LOOKUP_WRITES:
         merged: dict[int, dict] = {}
@@ -824,7 +841,7 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
         lookup_rows = [merged[k] for k in sorted(merged)]
         if lookup_rows:
             columns = [c.name for c in table.columns]
-            if postgres:
+            if copy:
                 _pg_upsert_via_copy(conn, table, key, columns, lookup_rows, only_if_changed=True)
             else:
                 conn.execute(_upsert_statement(conn, table, [key], columns, only_if_changed=True), lookup_rows)
@@ -846,7 +863,7 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
         if postgres and attribute in ("cast", "crew"):
             continue  # written above from the staged JSONB
         if child_rows:
-            if postgres:
+            if copy:
                 _copy_into(conn, table.name, [c.name for c in table.columns], child_rows)
             else:
                 conn.execute(table.insert(), child_rows)

@@ -156,3 +156,29 @@ def test_credits_null_or_missing_are_no_credits(postgres_warehouse_url):
     stage(engine, [no_credits, null_lists])
     result = catalog.normalize_staged(engine, 2024)
     assert (result["normalized"], result["failed"], result["cast"]) == (2, 0, 0)
+
+
+def test_postgresql_without_copy_stores_the_same_rows(postgres_warehouse_url, monkeypatch):
+    """Another PostgreSQL driver (no psycopg2 copy_expert) takes the executemany path: same rows,
+    and the whole raw response (credits included) still lands in tmdb_data."""
+    upgrade(postgres_warehouse_url)
+    engine = get_engine(postgres_warehouse_url)
+    payloads = tricky_payloads()
+    for p in payloads:
+        p["release_date"] = "2024-05-05"
+    stage(engine, payloads)
+    catalog.normalize_staged(engine, 2024)
+    with_copy = snapshot(engine)
+    with engine.begin() as conn:
+        data = conn.execute(sa.text("SELECT tmdb_data FROM movies WHERE tmdb_id = 550")).scalar_one()
+        assert len(data["credits"]["cast"]) == 76  # the raw response is kept whole
+        conn.execute(sa.text("TRUNCATE movies, people, genres, keywords, movie_cast, movie_crew, "
+                             "movie_genres, movie_release_dates, movie_external_ids, movie_videos, "
+                             "movie_keywords, movie_watch_providers"))
+    monkeypatch.setattr(catalog, "_can_copy", lambda conn: False)
+    stage(engine, payloads)
+    assert catalog.normalize_staged(engine, 2024)["normalized"] == 4
+    assert snapshot(engine) == with_copy
+    with engine.connect() as conn:
+        data = conn.execute(sa.text("SELECT tmdb_data FROM movies WHERE tmdb_id = 550")).scalar_one()
+    assert len(data["credits"]["cast"]) == 76
