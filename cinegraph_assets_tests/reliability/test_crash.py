@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from cinegraph_assets_tests.reliability.helpers import (
+    RUN_SCRIPT,
     cast_rows_not_matching_response,
     materialize_year,
     movies_missing_credits,
@@ -23,17 +24,7 @@ from cinegraph_assets_tests.reliability.helpers import (
 from cinegraph_assets_tests.support.sandbox import REPO_ROOT
 
 YEAR = 1994
-#: A run of the details and movies steps of one year in its own process, so it can be killed.
-RUN_SCRIPT = """
-import sys
-import dagster as dg
-from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.tmdb.assets import tmdb_assets
-from cinegraph_assets.tmdb.resource import TMDbResource
-result = dg.materialize(tmdb_assets, selection=["tmdb_movie_details", "movies"], partition_key=sys.argv[1],
-                        resources={"tmdb": TMDbResource(), "warehouse": WarehouseResource()})
-sys.exit(0 if result.success else 1)
-"""
+STEPS = "tmdb_movie_details,movies"  # discovery runs first, in the test's process
 
 
 def _details_requests(sandbox) -> int:
@@ -78,7 +69,7 @@ def test_a_killed_run_loses_nothing_and_its_rerun_refetches_almost_nothing(
     reader = _Reader(sqlite_warehouse_url)
     reader.start()
     try:
-        run = subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(YEAR)], env=env, cwd=REPO_ROOT,
+        run = subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(YEAR), STEPS], env=env, cwd=REPO_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             deadline = time.monotonic() + 120
@@ -101,7 +92,7 @@ def test_a_killed_run_loses_nothing_and_its_rerun_refetches_almost_nothing(
         assert saved_before_kill >= fetched_before_kill - 4 * 2 - 25  # in flight + the unsaved batch at most
 
         sandbox.reset_stats()
-        rerun = subprocess.run([sys.executable, "-c", RUN_SCRIPT, str(YEAR)], env=env, cwd=REPO_ROOT,
+        rerun = subprocess.run([sys.executable, "-c", RUN_SCRIPT, str(YEAR), STEPS], env=env, cwd=REPO_ROOT,
                                capture_output=True, text=True, timeout=300)
         assert rerun.returncode == 0, rerun.stderr[-3000:]
     finally:
