@@ -30,8 +30,8 @@ CHANGES_RETENTION_DAYS = 90
 #: is split in halves until each half fits.
 MAX_PAGES_PER_QUERY = 500
 #: Work per sensor tick: stop starting new windows after this many seconds (the daemon gives a tick
-#: about a minute); the next tick continues from the cursor.
-TICK_BUDGET_SECONDS = 30.0
+#: a minute, and the unknown-id lookups follow); the next tick continues from the cursor.
+TICK_BUDGET_SECONDS = 25.0
 
 FetchPage = Callable[[date, date, int], dict]
 
