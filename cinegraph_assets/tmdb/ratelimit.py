@@ -2,11 +2,12 @@
 
 How: requests are handed evenly spaced *slots* (a zero-burst GCRA / "virtual scheduling" limiter).
 The next free slot time lives in a database row; taking a slot is one atomic UPDATE ... RETURNING
-(warehouse/rate_slots.py), and the caller sleeps until its slot. Because slots are spaced at least
-1 / (max_rps * headroom) seconds apart across everyone, no one-second window, sliding or wall-clock,
-can ever hold more than max_rps requests, even when a second run starts mid-way, and an idle
-period never builds up a burst. The headroom (default 5%) absorbs network jitter between the moment
-a slot starts and the moment TMDb counts the request.
+(warehouse/rate_slots.py), and the caller sleeps until its slot. Slots are spaced evenly for
+everyone at min(95% of max_rps, max_rps - 1.6) a second, so no one-second window, sliding or
+wall-clock, holds more than max_rps - 1 requests, even when a second run starts mid-way, and an
+idle period never builds up a burst. The spare request absorbs network jitter between the moment
+a slot starts and the moment TMDb counts the request. A thread that wakes up too late for its
+slot takes a new one rather than bunching up with the next (see SlotRateLimiter).
 
 Where the row lives: in the warehouse when it is PostgreSQL (shared by every machine of the
 deployment), otherwise in a small SQLite file in CINEGRAPH_STATE_DIR (shared by every process on
@@ -30,6 +31,10 @@ from typing import Callable, Protocol
 #: Fraction of max_rps actually scheduled. TMDb (and the sandbox) count requests per clock second
 #: on arrival; 5% spacing slack keeps jittered arrivals from pushing one extra into a second.
 DEFAULT_HEADROOM = 0.95
+#: ...and never closer than this many requests a second to the limit: a sliding one-second window
+#: can hold one slot more than the rate (both ends), plus one sent up to half a slot late, so at a
+#: low limit (20) 5% is not enough room and an absolute margin decides.
+MIN_MARGIN_RPS = 1.6
 LIMIT_NAME = "tmdb"
 SQLITE_FILE_NAME = "tmdb_rate_limit.sqlite"
 
@@ -103,7 +108,10 @@ class SlotRateLimiter:
             raise ValueError("headroom must be in (0, 1]")
         self.store = store
         self.max_rps = float(max_rps)
-        self.interval = 1.0 / (self.max_rps * headroom)
+        rate = min(self.max_rps * headroom, self.max_rps - MIN_MARGIN_RPS)
+        #: requests a second actually scheduled (never below half the limit, for tiny limits)
+        self.scheduled_rps = max(rate, self.max_rps * 0.5)
+        self.interval = 1.0 / self.scheduled_rps
         self.name = name
         self.sleep = sleep
         self.clock = clock
