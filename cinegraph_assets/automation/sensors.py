@@ -245,7 +245,10 @@ def evaluate_tmdb_changes(
                 ids = catalog.discovered_ids(conn, year) | catalog.year_movie_ids(conn, year)
                 catalog.mark_changed(conn, sorted(ids), now)
         for year in imported:
-            requests.setdefault(year, f"tmdb_changes:full_refresh:{yesterday}:{year}")
+            if year in running:
+                still_pending.append(year)
+            else:
+                requests.setdefault(year, f"tmdb_changes:full_refresh:{yesterday}:{year}")
         new_cursor.read_through = yesterday.isoformat()
         new_cursor.last_read = {"full_refresh_at": now.isoformat(), "years": len(imported)}
     else:
