@@ -82,9 +82,16 @@ def _prepare_home(project_dir: Path, env: dict[str, str]) -> Path:
     return home
 
 
+#: On the sandbox there is no quota to spare, so the catalog backfill imports years one after
+#: another (at most two runs at a time) instead of one year a day as against the real TMDb.
+SANDBOX_BACKFILL_YEARS_PER_DAY = "200"
+
+
 def _sandbox_env(env: dict[str, str], port: int) -> dict[str, str]:
     base = f"http://127.0.0.1:{port}"
     return {
+        "CATALOG_BACKFILL_YEARS_PER_DAY": env.get("CATALOG_BACKFILL_YEARS_PER_DAY")
+        or SANDBOX_BACKFILL_YEARS_PER_DAY,
         "TMDB_BASE_URL": f"{base}/3",
         "TMDB_API_KEY": "sandbox",
         "TMDB_EXPORTS_BASE_URL": base,

@@ -78,7 +78,10 @@ class DagsterDeployment:
         self.home.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **(env or {}), "DAGSTER_HOME": str(self.home)}
+        # Schedules and sensors start switched off unless a test asks for them: a test that
+        # launches its own runs must not share the machine with the catalog backfill's.
+        self.env = {**os.environ, "CINEGRAPH_AUTOMATION_OFF": "all", **(env or {}),
+                    "DAGSTER_HOME": str(self.home)}
         if instance_yaml is not None:
             (self.home / "dagster.yaml").write_text(instance_yaml)
         elif instance_postgres_url is not None:
