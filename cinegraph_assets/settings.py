@@ -113,6 +113,8 @@ class Setting:
     parse: Callable[[str], Any]
     help: str
     secret: bool = False
+    #: How the README shows a default computed at run time (e.g. a path inside DAGSTER_HOME).
+    shown_default: str | None = None
 
     def resolve(self, explicit: Any = None, environ: Mapping[str, str] | None = None) -> Any:
         """Explicit value if given, else the env var, else the default; validated either way."""
@@ -152,10 +154,12 @@ _SETTINGS = [
     # Warehouse
     Setting("CINEGRAPH_DATABASE_URL", _default_database_url, _parse_database_url,
             "The warehouse: a SQLAlchemy URL (sqlite:///... or postgresql://...). "
-            "Default: warehouse.sqlite inside DAGSTER_HOME."),
+            "Default: warehouse.sqlite inside DAGSTER_HOME.",
+            shown_default="sqlite:///$DAGSTER_HOME/warehouse.sqlite"),
     Setting("CINEGRAPH_STATE_DIR", _default_state_dir, _parse_str,
             "Where instance-wide state shared by all runs lives when the warehouse is SQLite "
-            "(the TMDb rate-limit bucket). Default: DAGSTER_HOME."),
+            "(the TMDb rate-limit bucket). Default: DAGSTER_HOME.",
+            shown_default="$DAGSTER_HOME"),
     # TMDb
     Setting("TMDB_API_KEY", None, _parse_str,
             "TMDb v3 API key (sent as the api_key query parameter). Set this or TMDB_ACCESS_TOKEN.",
@@ -228,3 +232,27 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """The secret values currently configured, for redaction."""
     environ = os.environ if environ is None else environ
     return [environ[s.env] for s in _SETTINGS if s.secret and environ.get(s.env)]
+
+
+def _shown_default(entry: Setting) -> str:
+    if entry.shown_default is not None:
+        return f"`{entry.shown_default}`"
+    default = entry.default
+    if default is None or default == frozenset():
+        return "(unset)"
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    return f"`{default}`"
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from this registry (a test keeps them equal)."""
+    lines = ["| env var | default | meaning |", "|---|---|---|"]
+    for entry in _SETTINGS:
+        secret = " **Secret.**" if entry.secret else ""
+        lines.append(f"| `{entry.env}` | {_shown_default(entry)} | {entry.help}{secret} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

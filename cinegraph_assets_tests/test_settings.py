@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cinegraph_assets.settings import SETTINGS, SettingError, setting
+from cinegraph_assets.settings import SETTINGS, SettingError, markdown_table, setting
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,11 @@ def test_default_warehouse_is_sqlite_inside_dagster_home(tmp_path, monkeypatch):
     assert setting("CINEGRAPH_DATABASE_URL") == f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
 
 
-def test_readme_documents_every_setting():
+def test_readme_settings_table_is_the_registry():
     readme = (REPO_ROOT / "README.md").read_text()
     missing = [env for env in SETTINGS if f"`{env}`" not in readme]
     assert not missing, f"README.md's settings table lacks {missing}"
+    assert markdown_table() in readme, (
+        "README.md's settings table differs from cinegraph_assets/settings.py: "
+        "regenerate it with `python -m cinegraph_assets.settings`"
+    )
