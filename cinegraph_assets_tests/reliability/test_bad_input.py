@@ -197,3 +197,50 @@ def test_a_5mb_answer_and_mistyped_fields_fail_only_their_movie_with_the_reason(
     assert set(failures) == {oversized, mistyped}
     assert "large" in failures[oversized].lower()
     assert "malformed" in failures[mistyped].lower()
+
+
+def test_real_omdb_answers_rate_or_fail_only_their_movie(sqlite_warehouse_url, tmp_path, monkeypatch):
+    """OMDb answering with the real captures and error bodies: a modern and an older (no Ratings)
+    shape are stored; "Movie not found!", "Incorrect IMDb ID." and the real body that is not
+    valid JSON fail only their movie, with the reason, and the run succeeds."""
+    captured = json.loads(shared_data("omdb", "error_bodies", "omdb_error_bodies.json").read_text())
+    bodies = {entry["error"]: entry["body_raw"] for entry in captured["errors"]}
+    invalid_json = next(body for error, body in bodies.items() if error.startswith("Conversion from"))
+    with pytest.raises(ValueError):
+        json.loads(invalid_json)
+    modern = shared_data("omdb", "captures", "toxic-avenger.json").read_bytes()
+    older = shared_data("omdb", "captures", "james-bond.json").read_bytes()
+    details = _captured("movie-details.json")
+    omdb_answers = {  # imdb id -> (status, raw body)
+        "tt0000001": (200, modern), "tt0000002": (200, older),
+        "tt0000003": (200, bodies["Movie not found!"].encode()),
+        "tt0000004": (200, bodies["Incorrect IMDb ID."].encode()),
+        "tt0000005": (200, invalid_json.encode()),
+    }
+    movies = {7000 + n: f"tt000000{n}" for n in range(1, 6)}
+
+    def respond(request):
+        if request.path.startswith("/omdb"):
+            status, body = omdb_answers[request.query["i"]]
+            return Reply(status, body)
+        if request.path == "/3/discover/movie":
+            results = [{"id": tmdb_id, "release_date": "1999-10-15", "adult": False, "title": "x",
+                        "popularity": 1.0, "video": False} for tmdb_id in sorted(movies)]
+            return Reply(200, {"page": 1, "results": results, "total_pages": 1, "total_results": len(results)})
+        tmdb_id = int(request.path.rsplit("/", 1)[-1])
+        return Reply(200, {**details, "id": tmdb_id, "imdb_id": movies[tmdb_id]})
+
+    with FakeTMDb(respond) as fake:
+        base = fake.url.rsplit("/3", 1)[0]
+        monkeypatch.setenv("OMDB_BASE_URL", base + "/omdb/")
+        monkeypatch.setenv("OMDB_API_KEY", "sandbox")
+        tmdb = TMDbResource(base_url=fake.url, api_key="sandbox", state_dir=str(tmp_path))
+        result = dg.materialize(
+            [*tmdb_assets, omdb_ratings], partition_key="1999", raise_on_error=False,
+            resources={"tmdb": tmdb, "omdb": OMDbResource(),
+                       "warehouse": WarehouseResource(database_url=sqlite_warehouse_url)})
+    assert result.success, run_failure_text(result)
+    ratings = materialization_metadata(result, "omdb_ratings")
+    assert ratings["eligible"] == 5 and ratings["rated"] == 2
+    assert ratings["failed_not_found"] == 1 and ratings["failed_incorrect_imdb_id"] == 1
+    assert sum(v for k, v in ratings.items() if k.startswith("failed_") and not k.startswith("failed_this")) == 3
