@@ -60,7 +60,7 @@ def test_a_database_restart_mid_run_fails_clearly_and_the_rerun_completes(
             assert "warehouse" in message.lower() and "rerun" in message.lower(), message[-2000:]
 
         # The database is back: the rerun completes the year.
-        assert wait_until(lambda: proxy._listener is not None, timeout=OUTAGE_SECONDS + 5)
+        assert wait_until(lambda: proxy.listening, timeout=OUTAGE_SECONDS + 5)
         second = materialize_year(YEAR, tmdb, proxied_url)
         assert second.success, run_failure_text(second)[-3000:]
 

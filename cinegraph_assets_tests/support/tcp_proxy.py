@@ -59,6 +59,11 @@ class TcpProxy:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    @property
+    def listening(self) -> bool:
+        """Whether new connections are accepted (False during an outage)."""
+        return self._listener is not None
+
     # ------------------------------------------------------------------ trouble
     def outage(self, seconds: float) -> int:
         """Drop every live connection now and refuse connections for `seconds` (the listening
