@@ -381,3 +381,19 @@ def test_checks_find_missing_titles_and_no_duplicates(engine):
     with engine.connect() as conn:
         assert catalog.movies_missing_title(conn, 2024) == [2, 3]
         assert catalog.duplicate_movie_ids(conn, 2024) == []
+
+
+def test_a_year_of_many_thousand_ids_is_recorded_whole(engine):
+    ids = list(range(1, 12_001))  # past every chunk size (IN lists, bound parameters)
+    with engine.begin() as conn:
+        first = catalog.record_discovery(conn, 2024, [window(2024, 12_000)], discovered(*ids), NOW)
+        assert (first["discovered"], first["new"]) == (12_000, 12_000)
+        later = NOW + timedelta(days=1)
+        second = catalog.record_discovery(conn, 2024, [window(2024, 11_000)], discovered(*ids[1000:]), later)
+        assert (second["new"], second["vanished"]) == (0, 1000)
+        assert catalog.discovered_ids(conn, 2024) == set(ids[1000:])
+        needed = catalog.movies_needing_details(conn, 2024, later, StalenessPolicy())
+        assert len(needed) == 12_000 and needed[0] == (1, "new")
+        assert catalog.mark_changed(conn, ids, later) == 12_000
+        assert catalog.record_fetch_failures(conn, 2024, [(i, "timeout", None) for i in ids], later) == 12_000
+        assert len(catalog.fetch_failures(conn, 2024)) == 12_000
