@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import dagster as dg

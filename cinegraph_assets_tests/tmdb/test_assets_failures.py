@@ -2,7 +2,6 @@
 the threshold; an invalid key stops the run at once with a message naming the env vars."""
 
 import dagster as dg
-import pytest
 
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.assets import movies, tmdb_discovered_movies, tmdb_movie_details
