@@ -195,6 +195,22 @@ def _ids(tmdb_ids: Iterable[int]) -> list[int]:
     return sorted({int(i) for i in tmdb_ids})
 
 
+def _lock_in_key_order(conn: Connection, table: sa.Table, where) -> list[int]:
+    """Lock the matching rows in tmdb_id order (PostgreSQL) and return their ids.
+
+    Every writer here takes row locks in ascending tmdb_id order, so two runs touching the same
+    movies (a backfill and the daily sync, a fetcher's 404 and a normalizer) wait instead of
+    deadlocking. SQLite's BEGIN IMMEDIATE already serializes writers.
+    """
+    query = sa.select(table.c.tmdb_id).where(where).order_by(table.c.tmdb_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return list(conn.execute(query).scalars())
+
+
+_DISCOVERY_LOCK = 720_4312  # advisory lock key space "discovery of a year" (with the year)
+
+
 # ------------------------------------------------------------------------------------ discovery
 def record_discovery(
     conn: Connection,
@@ -217,6 +233,12 @@ def record_discovery(
         by_id[movie.tmdb_id] = movie
     ids = sorted(by_id)
 
+    if conn.dialect.name == "postgresql":
+        # Two discoveries of one year at once: the second waits for the first's whole result.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(space)s, %(year)s)",
+                             {"space": _DISCOVERY_LOCK, "year": year})
+    # The year's rows (some will vanish) locked up front in key order, before the upsert.
+    _lock_in_key_order(conn, s.discovered_movies, s.discovered_movies.c.release_year == year)
     known: set[int] = set()
     for chunk in _chunks(ids, _IN_CHUNK):
         known.update(
@@ -454,13 +476,14 @@ def mark_deleted(conn: Connection, tmdb_ids: list[int], at: datetime) -> int:
     ids = _ids(tmdb_ids)
     known: set[int] = set()
     for chunk in _chunks(ids, _IN_CHUNK):
-        for table in (s.discovered_movies, s.movies):
-            conn.execute(table.update().where(table.c.tmdb_id.in_(chunk)).values(deleted_at=at))
-            known.update(
-                conn.execute(sa.select(table.c.tmdb_id).where(table.c.tmdb_id.in_(chunk))).scalars()
-            )
+        # Staging first: a normalizer holding these staged rows finishes before we touch the
+        # movies rows it writes (the same order it takes its locks in).
         st = s.tmdb_details_staging
         conn.execute(st.delete().where(st.c.tmdb_id.in_(chunk), st.c.fetched_at <= at))
+        for table in (s.movies, s.discovered_movies):
+            found = _lock_in_key_order(conn, table, table.c.tmdb_id.in_(chunk))
+            conn.execute(table.update().where(table.c.tmdb_id.in_(chunk)).values(deleted_at=at))
+            known.update(found)
         conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
     return len(known)
 
@@ -906,9 +929,9 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
 
     d = s.discovered_movies
     # A movie that answers again is not deleted any more (mark_deleted dropped older responses).
-    conn.execute(
-        d.update().where(d.c.tmdb_id.in_(ids), d.c.deleted_at.is_not(None)).values(deleted_at=None)
-    )
+    undeleted = _lock_in_key_order(conn, d, sa.and_(d.c.tmdb_id.in_(ids), d.c.deleted_at.is_not(None)))
+    if undeleted:
+        conn.execute(d.update().where(d.c.tmdb_id.in_(undeleted)).values(deleted_at=None))
     return counts
 
 

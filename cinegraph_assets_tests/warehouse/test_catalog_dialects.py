@@ -182,3 +182,33 @@ def test_postgresql_without_copy_stores_the_same_rows(postgres_warehouse_url, mo
     with engine.connect() as conn:
         data = conn.execute(sa.text("SELECT tmdb_data FROM movies WHERE tmdb_id = 550")).scalar_one()
     assert len(data["credits"]["cast"]) == 76
+
+
+def test_two_discoveries_of_the_same_year_at_once(postgres_warehouse_url):
+    """A backfill and the daily sync discovering one year with slightly different results (churn):
+    both finish (no deadlock), and the warehouse holds the later one's view."""
+    from cinegraph_assets_tests.warehouse.test_catalog import discovered, window
+
+    upgrade(postgres_warehouse_url)
+    engine = get_engine(postgres_warehouse_url)
+    with engine.begin() as conn:
+        catalog.record_discovery(conn, 2024, [window(2024, 3000)], discovered(*range(1, 3001)), NOW)
+    errors = []
+
+    def discover(ids, at):
+        try:
+            with engine.begin() as conn:
+                catalog.record_discovery(conn, 2024, [window(2024, len(ids))], discovered(*ids), at)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    runs = [threading.Thread(target=discover, args=(list(range(500, 3500)), NOW + timedelta(minutes=1))),
+            threading.Thread(target=discover, args=(list(range(1, 3001, 2)), NOW + timedelta(minutes=2)))]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join(timeout=120)
+    assert errors == []
+    with engine.connect() as conn:
+        seen = catalog.discovered_ids(conn, 2024)
+    assert seen in (set(range(500, 3500)), set(range(1, 3001, 2)))
