@@ -33,14 +33,15 @@ def _start_group(cmd: list[str], env: dict[str, str], **kwargs) -> subprocess.Po
     return subprocess.Popen(cmd, env=env, start_new_session=True, **kwargs)
 
 
-def _stop_group(process: subprocess.Popen, name: str) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        pgid = os.getpgid(process.pid)
-    except ProcessLookupError:
-        return
-    for sig, wait in ((signal.SIGTERM, STOP_GRACE_SECONDS), (signal.SIGKILL, 5)):
+def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE_SECONDS,
+                       name: str = "process") -> None:
+    """SIGTERM a process started with start_new_session=True and its whole group; SIGKILL what is
+    left after `grace` seconds. Also used by the tests that start Dagster processes."""
+    # start_new_session made the process a group leader: its pid is the group id, which stays
+    # valid for the group's children (dagster's code servers, run workers) even once the leader
+    # itself has exited.
+    pgid = process.pid
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pgid, sig)
         except ProcessLookupError:
@@ -49,10 +50,9 @@ def _stop_group(process: subprocess.Popen, name: str) -> None:
             process.wait(timeout=wait)
             break
         except subprocess.TimeoutExpired:
-            _log(f"{name} did not stop after {sig.name}; escalating")
-    # Children of the group (dagster's code server, run workers) may outlive the leader.
+            _log(f"{name} did not stop within {wait:.0f}s of {sig.name}; escalating")
     try:
-        os.killpg(pgid, signal.SIGKILL)
+        os.killpg(pgid, signal.SIGKILL)  # stragglers of the group
     except ProcessLookupError:
         pass
 
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
     def stop_all(*_signal_args) -> None:
         for name, process in reversed(processes):
-            _stop_group(process, name)
+            stop_process_group(process, name=name)
 
     def on_signal(signum, _frame):
         _log(f"received {signal.Signals(signum).name}; stopping everything this command started")

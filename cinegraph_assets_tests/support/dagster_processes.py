@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Iterable
 
 import requests
+
+from cinegraph_assets.cli import stop_process_group
 from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,24 +32,8 @@ def free_port() -> int:
 
 
 def kill_group(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left (dagster ignores SIGTERM a while)."""
-    try:
-        pgid = os.getpgid(process.pid)
-    except ProcessLookupError:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    try:
-        os.killpg(pgid, signal.SIGKILL)  # grandchildren (code servers, run workers)
-    except ProcessLookupError:
-        pass
+    """Stop a process started in its own session and everything in its group."""
+    stop_process_group(process, grace=grace, name=" ".join(map(str, process.args))[:80])
 
 
 def instance_env_for_postgres(url: str) -> dict[str, str]:
