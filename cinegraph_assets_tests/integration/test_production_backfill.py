@@ -69,5 +69,5 @@ def test_five_year_backfill_through_graphql_is_complete_and_never_throttled(sand
                 assert set(rows) == sandbox.truth(int(year)), f"year {year} differs from TMDb's truth"
 
         stats = sandbox.stats()
-        assert stats["served_429"] == 0, stats
+        assert stats["rate_limited"] == 0, stats
         assert stats["max_requests_per_second"] <= MAX_RPS, stats
