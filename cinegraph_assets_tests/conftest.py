@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pytest
 
 pytest_plugins = ["cinegraph_assets_tests.support.fixtures"]

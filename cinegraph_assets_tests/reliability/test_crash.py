@@ -13,8 +13,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from cinegraph_assets_tests.support.runs import RUN_SCRIPT
 from cinegraph_assets_tests.reliability.helpers import (
-    RUN_SCRIPT,
     cast_rows_not_matching_response,
     materialize_year,
     movies_missing_credits,

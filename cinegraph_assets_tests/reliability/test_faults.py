@@ -4,7 +4,6 @@ metadata accounts for every retry."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import sqlalchemy as sa

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
-import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from cinegraph_assets.reporting.assets import catalog_progress
