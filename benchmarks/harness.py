@@ -18,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,10 @@ from typing import Iterator
 
 import requests
 
+from cinegraph_assets_tests.support.postgres import postgres_available, throwaway_database
+
 REPO = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PG_ADMIN_URL = os.environ.get("CINEGRAPH_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 #: The sandbox's default credentials (its --tmdb-api-key default).
 SANDBOX_API_KEY = "sandbox"
 READY = re.compile(r"sandbox listening on (http://\S+)")
@@ -280,38 +280,10 @@ def sqlite_warehouse(workdir: Path, name: str) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
-@contextmanager
-def postgres_warehouse(prefix: str = "cinegraph_bench") -> Iterator[str]:
-    """A throwaway database on the local PostgreSQL server, dropped afterwards."""
-    import sqlalchemy as sa
-
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        raise RuntimeError(f"cannot create a PostgreSQL database at {PG_ADMIN_URL} "
-                           f"(start the server with `make postgres`): {exc}") from None
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def postgres_reachable() -> bool:
-    import sqlalchemy as sa
-
-    try:
-        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
+# Throwaway PostgreSQL databases come from the test support (one implementation for both);
+# CINEGRAPH_TEST_POSTGRES_URL points them at another server.
+postgres_warehouse = throwaway_database
+postgres_reachable = postgres_available
 
 
 # --------------------------------------------------------------------------------------------- child runs
