@@ -156,16 +156,20 @@ def tmdb_discovered_movies(
     return dg.MaterializeResult(metadata=_report(context, years, per_year, totals))
 
 
+#: The staleness defaults live in one place, catalog.StalenessPolicy; the run config mirrors them.
+_DEFAULT_STALENESS = catalog.StalenessPolicy()
+
+
 class DetailsConfig(dg.Config):
     """How old fetched details may get before they are fetched again, by the movie's age."""
 
-    recent_days: int = 30
-    recent_max_age_days: int = 2
-    half_year_days: int = 180
-    half_year_max_age_days: int = 7
-    year_days: int = 365
-    year_max_age_days: int = 14
-    older_max_age_days: int = 30
+    recent_days: int = _DEFAULT_STALENESS.recent_days
+    recent_max_age_days: int = _DEFAULT_STALENESS.recent_max_age_days
+    half_year_days: int = _DEFAULT_STALENESS.half_year_days
+    half_year_max_age_days: int = _DEFAULT_STALENESS.half_year_max_age_days
+    year_days: int = _DEFAULT_STALENESS.year_days
+    year_max_age_days: int = _DEFAULT_STALENESS.year_max_age_days
+    older_max_age_days: int = _DEFAULT_STALENESS.older_max_age_days
 
     def policy(self) -> catalog.StalenessPolicy:
         return catalog.StalenessPolicy(**self.model_dump())

@@ -276,6 +276,30 @@ def _person(credit: dict, person_id: int, where: str) -> dict:
             "known_for_department": known_for, "profile_path": profile}
 
 
+def _new_credits(items: list, kind: str, people: dict[int, dict]):
+    """Yield (index, credit, credit_id, person_id) for each credit of one list (`cast` or `crew`)
+    not seen before in that list, checking the fields both lists share and recording each person
+    from their first credit."""
+    seen: set[str] = set()  # movie_cast and movie_crew are keyed separately
+    for i, credit in enumerate(items):
+        person_id = credit.get("id")
+        if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
+            raise _bad(f"credits.{kind}[{i}].id", "a positive integer", person_id)
+        credit_id = credit.get("credit_id")
+        if type(credit_id) is not str:
+            if credit_id is not None:
+                raise _bad(f"credits.{kind}[{i}].credit_id", "a string", credit_id)
+            # Not seen from TMDb, but the key must exist: person + position is stable per payload.
+            credit_id = f"{kind}:{person_id}:{i}"
+        person = _person(credit, person_id, f"credits.{kind}[{i}]")  # checked on every credit
+        if person_id not in people:
+            people[person_id] = person
+        if credit_id in seen:
+            continue  # the same credit twice would violate the table's key; keep the first
+        seen.add(credit_id)
+        yield i, credit, credit_id, person_id
+
+
 def _parse_credits(payload: dict, rows: MovieRows) -> None:
     # The hot loop of normalizing: plain lookups and inline checks, location strings built only
     # for an error.
@@ -287,24 +311,9 @@ def _parse_credits(payload: dict, rows: MovieRows) -> None:
     # comes from their first credit (cast before crew); a credit_id seen twice in the same list
     # keeps its first entry; a missing credit_id becomes "<cast|crew>:<person>:<index>".
     people: dict[int, dict] = {}
-    seen: set[str] = set()
     cast_rows = rows.cast
-    for i, credit in enumerate(_items(credits.get("cast"), "credits.cast")):
-        person_id = credit.get("id")
-        if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
-            raise _bad(f"credits.cast[{i}].id", "a positive integer", person_id)
-        credit_id = credit.get("credit_id")
-        if type(credit_id) is not str:
-            if credit_id is not None:
-                raise _bad(f"credits.cast[{i}].credit_id", "a string", credit_id)
-            # Not seen from TMDb, but the key must exist: person + position is stable per payload.
-            credit_id = f"cast:{person_id}:{i}"
-        person = _person(credit, person_id, f"credits.cast[{i}]")  # checked on every credit
-        if person_id not in people:
-            people[person_id] = person
-        if credit_id in seen:
-            continue  # the same credit twice would violate the table's key; keep the first
-        seen.add(credit_id)
+    for i, credit, credit_id, person_id in _new_credits(
+            _items(credits.get("cast"), "credits.cast"), "cast", people):
         order = credit.get("order")
         character = credit.get("character")
         if not ((order is None or (type(order) is int and -_INT_MAX <= order <= _INT_MAX))
@@ -313,22 +322,8 @@ def _parse_credits(payload: dict, rows: MovieRows) -> None:
         cast_rows.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
                           "cast_order": order, "character": character})
     crew_rows = rows.crew
-    seen = set()  # movie_cast and movie_crew are keyed separately
-    for i, credit in enumerate(_items(credits.get("crew"), "credits.crew")):
-        person_id = credit.get("id")
-        if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
-            raise _bad(f"credits.crew[{i}].id", "a positive integer", person_id)
-        credit_id = credit.get("credit_id")
-        if type(credit_id) is not str:
-            if credit_id is not None:
-                raise _bad(f"credits.crew[{i}].credit_id", "a string", credit_id)
-            credit_id = f"crew:{person_id}:{i}"
-        person = _person(credit, person_id, f"credits.crew[{i}]")  # checked on every credit
-        if person_id not in people:
-            people[person_id] = person
-        if credit_id in seen:
-            continue
-        seen.add(credit_id)
+    for i, credit, credit_id, person_id in _new_credits(
+            _items(credits.get("crew"), "credits.crew"), "crew", people):
         department = credit.get("department")
         job = credit.get("job")
         if not ((department is None or type(department) is str) and (job is None or type(job) is str)):
