@@ -91,9 +91,9 @@ def policy_partitions_per_run() -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dagster flags backfill_policy as beta on import
-        from cinegraph_assets.tmdb.assets import tmdb_movie_details
+        from cinegraph_assets.tmdb.assets import tmdb_details_and_movies
 
-    policy = tmdb_movie_details.backfill_policy
+    policy = tmdb_details_and_movies.backfill_policy
     return int(getattr(policy, "max_partitions_per_run", None) or 1)
 
 

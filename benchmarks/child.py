@@ -1,6 +1,6 @@
 """The process that runs an import: `python -m benchmarks.child SPEC.json OUT.json`.
 
-It materializes the TMDb assets (tmdb_discovered_movies -> tmdb_movie_details -> movies) for each
+It materializes the TMDb assets (tmdb_discovered_movies -> tmdb_details_and_movies) for each
 partition of the spec with `dagster.materialize` on the Dagster instance of $DAGSTER_HOME (SQLite
 run and event storage, as `make run` has), and writes what happened as JSON: per-run seconds,
 per-step seconds from the event log, the numeric metadata the assets reported, CPU seconds and

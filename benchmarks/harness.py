@@ -296,8 +296,8 @@ class ImportSpec:
     tmdb: dict  # TMDbResource fields (base_url, api_key, max_rps, max_workers, state_dir, ...)
     partitions: list[str]
     dagster_home: str | None = None  # None: an ephemeral in-memory instance
-    assets: list[str] = field(default_factory=lambda: ["tmdb_discovered_movies", "tmdb_movie_details",
-                                                        "movies"])
+    # Attribute names in cinegraph_assets.tmdb.assets (the details+movies multi-asset is one step).
+    assets: list[str] = field(default_factory=lambda: ["tmdb_discovered_movies", "tmdb_details_and_movies"])
     year_counts: list[int] = field(default_factory=list)  # years whose movies to count afterwards
 
 

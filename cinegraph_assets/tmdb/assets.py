@@ -1,12 +1,19 @@
 """The TMDb assets, one partition per release year: discovery -> raw details -> normalized movies.
 
-Thin Dagster wiring: the work is done by discovery.py, details.py (plain Python) and the warehouse's
-catalog.py (all SQL). Every asset reads `context.partition_keys` (never `partition_key`), so a run
+Two steps: `tmdb_discovered_movies`, then `tmdb_details_and_movies`, a multi-asset that materializes
+`tmdb_movie_details` and `movies` together, so responses are normalized while later ones are still
+being fetched (tmdb/normalizer.py): the rate limit leaves the CPU idle, and normalizing after the
+last request used to add a quarter to a year's run. Either asset can still be materialized alone.
+
+Thin Dagster wiring: the work is done by discovery.py, details.py, normalizer.py (plain Python) and
+the warehouse's catalog.py (all SQL). Every asset reads `context.partition_keys` (never `partition_key`), so a run
 may cover several years.
 """
 
 
+import contextlib
 import functools
+import inspect
 import time
 from datetime import datetime, timezone
 
@@ -18,6 +25,7 @@ from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
 from cinegraph_assets.tmdb.discovery import discover_year
+from cinegraph_assets.tmdb.normalizer import StagedNormalizer
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog
 
@@ -42,15 +50,31 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _report(context: dg.AssetExecutionContext, years: list[int], per_year: dict[int, dict],
-            totals: dict) -> dict:
+def _report(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, years: list[int],
+            per_year: dict[int, dict], totals: dict) -> dict:
     """Per-year numbers as observations when a run covers several years; the materialization
     carries the run's totals (Dagster attaches one metadata set to every partition of a run)."""
     if len(years) > 1:
         for year in years:
             context.log_event(dg.AssetObservation(
-                asset_key=context.asset_key, partition=str(year), metadata=per_year[year]))
+                asset_key=asset_key, partition=str(year), metadata=per_year[year]))
     return totals if len(years) > 1 else per_year[years[0]]
+
+
+def _warehouse_failure(context, args, kwargs, exc: Exception) -> dg.Failure:
+    warehouse = kwargs.get("warehouse") or next(
+        (arg for arg in args if isinstance(arg, WarehouseResource)), None)
+    url = make_url(warehouse.url if warehouse is not None else "sqlite://")
+    where = f"{url.host}:{url.port or 5432}/{url.database}" if url.host else url.database
+    first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
+    assets = ", ".join(sorted(key.to_user_string() for key in context.selected_asset_keys))
+    return dg.Failure(description=(
+        f"The warehouse database ({where}, CINEGRAPH_DATABASE_URL) failed during {assets}: "
+        f"{first_line}. Everything saved before the error is kept; rerun the partition once the "
+        "database is reachable and it continues where this run stopped."))
+
+
+_WAREHOUSE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
 def _warehouse_trouble_fails_clearly(asset_fn):
@@ -58,21 +82,24 @@ def _warehouse_trouble_fails_clearly(asset_fn):
     with a message saying which database and what to do, instead of a driver traceback. Nothing is
     lost: details are saved in batches and movies in whole-movie transactions as the run goes."""
 
+    if inspect.isgeneratorfunction(asset_fn):
+        @functools.wraps(asset_fn)
+        def generator_wrapper(context, *args, **kwargs):
+            try:
+                yield from asset_fn(context, *args, **kwargs)
+                return
+            except _WAREHOUSE_TROUBLE as exc:
+                failure = _warehouse_failure(context, args, kwargs, exc)
+            raise failure  # outside the except block: no chained driver traceback
+
+        return generator_wrapper
+
     @functools.wraps(asset_fn)
     def wrapper(context, *args, **kwargs):
         try:
             return asset_fn(context, *args, **kwargs)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            warehouse = kwargs.get("warehouse") or next(
-                (arg for arg in args if isinstance(arg, WarehouseResource)), None)
-            url = make_url(warehouse.url if warehouse is not None else "sqlite://")
-            where = f"{url.host}:{url.port or 5432}/{url.database}" if url.host else url.database
-            first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
-            failure = dg.Failure(description=(
-                f"The warehouse database ({where}, CINEGRAPH_DATABASE_URL) failed during "
-                f"{context.asset_key.to_user_string()}: {first_line}. Everything saved before the error "
-                "is kept; rerun the partition once the database is reachable and it continues "
-                "where this run stopped."))
+        except _WAREHOUSE_TROUBLE as exc:
+            failure = _warehouse_failure(context, args, kwargs, exc)
         raise failure  # outside the except block: no chained driver traceback
 
     return wrapper
@@ -153,7 +180,7 @@ def tmdb_discovered_movies(
         totals["coverage_pct"] = round(100.0 * min(totals["discovered"], totals["tmdb_total"])
                                        / totals["tmdb_total"], 3) if totals["tmdb_total"] else 100.0
         totals["years"] = len(years)
-    return dg.MaterializeResult(metadata=_report(context, years, per_year, totals))
+    return dg.MaterializeResult(metadata=_report(context, context.asset_key, years, per_year, totals))
 
 
 #: The staleness defaults live in one place, catalog.StalenessPolicy; the run config mirrors them.
@@ -175,126 +202,178 @@ class DetailsConfig(dg.Config):
         return catalog.StalenessPolicy(**self.model_dump())
 
 
-@dg.asset(
-    group_name=GROUP,
+DETAILS = dg.AssetKey("tmdb_movie_details")
+MOVIES = dg.AssetKey("movies")
+
+DETAILS_DESCRIPTION = """Raw TMDb details of the year's movies: one request per movie, only the ones that need it.
+
+Each movie is one `/movie/{id}` request with `append_to_response` for credits, videos, images,
+keywords, release dates, external ids, watch providers, recommendations, similar titles,
+alternative titles and translations. Fetched: new ids, ids TMDb reported changed, ids that
+vanished from discovery, earlier failures, and details stale for the movie's age (released
+within 30 days: older than 2 days; 180 days: 7; 365 days: 14; otherwise 30 - see the run
+config). Everything else is `skipped_fresh`, so a second materialization right after the
+first costs only discovery's requests.
+
+Requests run on TMDB_MAX_WORKERS threads under one TMDB_MAX_RPS budget shared by every run.
+Responses are saved in small batches as they arrive (table `tmdb_details_staging`), so a crash
+loses only requests in flight. A 404 marks the movie deleted (it is kept, with `deleted_at`).
+A movie still failing after retries is recorded with its reason and retried next run; the
+partition fails only when failures pass TMDB_FAILURE_THRESHOLD (default 1% of the year),
+otherwise the `detail_failures_under_threshold` check reports them. An invalid key stops
+the run at once, naming TMDB_API_KEY / TMDB_ACCESS_TOKEN.
+
+Computed in one step with `movies` (op `tmdb_details_and_movies`): saved responses are
+normalized while later ones are fetched, so the year is done moments after its last request.
+"""
+
+MOVIES_DESCRIPTION = """The year's movies as normalized tables, built from the raw TMDb responses.
+
+Tables: `movies` (with the raw response in `tmdb_data`), genres, people and credits (cast order
+and character, crew job and department), release dates and certifications, external ids,
+videos (trailers), keywords and watch providers.
+
+Each batch is one transaction holding complete movies, so a reader never sees a movie without
+its credits. Re-materializing replaces the year's derived rows without duplicates, a movie whose
+release date moved to another year leaves this year's rows, and a payload that cannot be read
+is recorded as a failed fetch (retried next run) instead of failing the year.
+
+Computed in one step with `tmdb_movie_details`: responses are normalized in the background as
+their batches are saved (rate-limited fetching leaves the CPU idle), and whatever is left when the
+last request returns is normalized at the end (`normalize_tail_s`). Materialized alone, it
+normalizes whatever is staged.
+"""
+
+
+def _details_metadata(discovered: int, todo: list, outcome, stats: dict, missed_slots: int,
+                      seconds: float) -> dict:
+    answered = outcome.fetched + outcome.deleted
+    return {
+        "discovered": discovered,
+        "needed": len(todo),
+        "fetched": outcome.fetched,
+        "skipped_fresh": max(0, discovered - len(todo)),
+        "failed": outcome.failed,
+        "deleted": outcome.deleted,
+        **{f"needed_{reason}": count for reason, count in sorted(outcome.needed_by_reason.items())},
+        **{f"failed_{reason}": count for reason, count in sorted(outcome.failures_by_reason.items())},
+        **stats,
+        "rate_limit_missed_slots": missed_slots,
+        "requests_per_movie": round(stats["requests"] / answered, 3) if answered else 0.0,
+        "duration_s": round(seconds, 2),
+    }
+
+
+def _movies_metadata(counts: dict, seconds: float) -> dict:
+    numbers = {key: value for key, value in counts.items()
+               if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    numbers.pop("seconds", None)
+    numbers["duration_s"] = round(seconds, 2)
+    return numbers
+
+
+@dg.multi_asset(
+    name="tmdb_details_and_movies",
+    specs=[
+        dg.AssetSpec(DETAILS, deps=[tmdb_discovered_movies], description=DETAILS_DESCRIPTION,
+                     group_name=GROUP, kinds={"python", "sql"}, tags={"source": "tmdb"}, skippable=True),
+        dg.AssetSpec(MOVIES, deps=[DETAILS], description=MOVIES_DESCRIPTION,
+                     group_name=GROUP, kinds={"sql"}, tags={"source": "tmdb"}, skippable=True),
+    ],
     partitions_def=release_years,
     backfill_policy=BACKFILL_POLICY,
     pool=POOL,
-    deps=[tmdb_discovered_movies],
-    kinds={"python", "sql"},
-    tags={"source": "tmdb"},
+    can_subset=True,
 )
 @_warehouse_trouble_fails_clearly
-def tmdb_movie_details(
+def tmdb_details_and_movies(
     context: dg.AssetExecutionContext,
     config: DetailsConfig,
     tmdb: TMDbResource,
     warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    """Raw TMDb details of the year's movies: one request per movie, only the ones that need it.
-
-    Each movie is one `/movie/{id}` request with `append_to_response` for credits, videos, images,
-    keywords, release dates, external ids, watch providers, recommendations, similar titles,
-    alternative titles and translations. Fetched: new ids, ids TMDb reported changed, ids that
-    vanished from discovery, earlier failures, and details stale for the movie's age (released
-    within 30 days: older than 2 days; 180 days: 7; 365 days: 14; otherwise 30 - see the run
-    config). Everything else is `skipped_fresh`, so a second materialization right after the
-    first costs only discovery's requests.
-
-    Requests run on TMDB_MAX_WORKERS threads under one TMDB_MAX_RPS budget shared by every run.
-    Responses are saved in small batches as they arrive (table `tmdb_details_staging`), so a crash
-    loses only requests in flight. A 404 marks the movie deleted (it is kept, with `deleted_at`).
-    A movie still failing after retries is recorded with its reason and retried next run; the
-    partition fails only when failures pass TMDB_FAILURE_THRESHOLD (default 1% of the year),
-    otherwise the `detail_failures_under_threshold` check reports them. An invalid key stops
-    the run at once, naming TMDB_API_KEY / TMDB_ACCESS_TOKEN.
-    """
+):
+    """TMDb details of the year's movies, normalized into the movie tables as they arrive."""
     years = partition_years(context)
-    settings = tmdb.resolved()
+    selected = context.selected_asset_keys
     engine = warehouse.engine
-    policy = config.policy()
-    per_year: dict[int, dict] = {}
+    details_per_year: dict[int, dict] = {}
+    movies_per_year: dict[int, dict] = {}
     over_threshold: list[str] = []
     for year in years:
         started = time.monotonic()
-        with engine.connect() as conn:
-            todo = catalog.movies_needing_details(conn, year, _now(), policy)
-            discovered = catalog.discovery_summary(conn, year)["discovered"]
-        context.log.info(f"details {year}: {len(todo)} of {discovered} movies need fetching "
-                         f"({len(APPEND_TO_RESPONSE)} parts appended to each request)")
-        client = tmdb.client(warehouse.url)
-        try:
-            outcome = fetch_details(client, engine, year, todo, max_workers=settings.max_workers,
-                                    log=context.log.info)
-        finally:
-            client.close()
-        stats = client.stats.as_metadata()
-        answered = outcome.fetched + outcome.deleted
-        per_year[year] = {
-            "discovered": discovered,
-            "needed": len(todo),
-            "fetched": outcome.fetched,
-            "skipped_fresh": max(0, discovered - len(todo)),
-            "failed": outcome.failed,
-            "deleted": outcome.deleted,
-            **{f"needed_{reason}": count for reason, count in sorted(outcome.needed_by_reason.items())},
-            **{f"failed_{reason}": count for reason, count in sorted(outcome.failures_by_reason.items())},
-            **stats,
-            "rate_limit_missed_slots": getattr(client.rate_limiter, "missed_slots", 0),
-            "requests_per_movie": round(stats["requests"] / answered, 3) if answered else 0.0,
-            "duration_s": round(time.monotonic() - started, 2),
-        }
-        limit = settings.failure_threshold * max(1, discovered)
-        if outcome.failed > limit:
-            reasons = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.failures_by_reason.items()))
-            over_threshold.append(f"{year}: {outcome.failed} of {discovered} movies failed ({reasons})")
-    totals = _sum_numbers(list(per_year.values()))
-    totals.pop("requests_per_movie", None)
-    metadata = _report(context, years, per_year, {**totals, "years": len(years)})
+        if DETAILS not in selected:  # `movies` alone: normalize what earlier runs staged
+            counts = catalog.normalize_staged(engine, year)
+            movies_per_year[year] = _movies_metadata(counts, time.monotonic() - started)
+        else:
+            failed = _details_and_movies_of_year(context, config, tmdb, warehouse, year,
+                                                 normalize=MOVIES in selected,
+                                                 details_out=details_per_year, movies_out=movies_per_year)
+            if failed:
+                over_threshold.append(failed)
+        if MOVIES in selected:
+            counts = movies_per_year[year]
+            context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, "
+                             f"{counts.get('movies_in_year', 0)} movies in the year")
+
+    details_metadata = movies_metadata = None
+    if DETAILS in selected:
+        totals = _sum_numbers(list(details_per_year.values()))
+        totals.pop("requests_per_movie", None)
+        details_metadata = _report(context, DETAILS, years, details_per_year, {**totals, "years": len(years)})
+    if MOVIES in selected:
+        totals = _sum_numbers(list(movies_per_year.values()))
+        totals.pop("movies_per_second", None)
+        movies_metadata = _report(context, MOVIES, years, movies_per_year, {**totals, "years": len(years)})
     if over_threshold:
+        settings = tmdb.resolved()
         raise dg.Failure(
             description=(
                 "TMDb details failed for more movies than TMDB_FAILURE_THRESHOLD "
                 f"({settings.failure_threshold:.2%} of the year) allows: " + "; ".join(over_threshold)
-                + ". The fetched ones are saved; the failed ones are retried on the next run."),
-            metadata=metadata,
+                + ". The fetched ones are saved (and normalized); the failed ones are retried on "
+                "the next run."),
+            metadata=details_metadata,
         )
-    return dg.MaterializeResult(metadata=metadata)
+    if details_metadata is not None:
+        yield dg.MaterializeResult(asset_key=DETAILS, metadata=details_metadata)
+    if movies_metadata is not None:
+        yield dg.MaterializeResult(asset_key=MOVIES, metadata=movies_metadata)
 
 
-@dg.asset(
-    group_name=GROUP,
-    partitions_def=release_years,
-    backfill_policy=BACKFILL_POLICY,
-    deps=[tmdb_movie_details],
-    kinds={"sql"},
-    tags={"source": "tmdb"},
-)
-@_warehouse_trouble_fails_clearly
-def movies(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """The year's movies as normalized tables, built from the raw TMDb responses.
+def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResource,
+                                warehouse: WarehouseResource, year: int, *, normalize: bool,
+                                details_out: dict, movies_out: dict) -> str | None:
+    """Fetch the year's details (normalizing as they arrive when `movies` is selected); fill the
+    two metadata dicts; return the threshold message if too many movies failed."""
+    settings = tmdb.resolved()
+    engine = warehouse.engine
+    started = time.monotonic()
+    with engine.connect() as conn:
+        todo = catalog.movies_needing_details(conn, year, _now(), config.policy())
+        discovered = catalog.discovery_summary(conn, year)["discovered"]
+    context.log.info(f"details {year}: {len(todo)} of {discovered} movies need fetching "
+                     f"({len(APPEND_TO_RESPONSE)} parts appended to each request)"
+                     + (", normalized as they arrive" if normalize else ""))
+    client = tmdb.client(warehouse.url)
+    normalizer = StagedNormalizer(engine, year) if normalize else contextlib.nullcontext()
+    try:
+        with normalizer:
+            outcome = fetch_details(client, engine, year, todo, max_workers=settings.max_workers,
+                                    log=context.log.info,
+                                    on_staged=normalizer.staged if normalize else None)
+            fetched_s = time.monotonic() - started
+            if normalize:
+                counts = normalizer.finish()
+                movies_out[year] = _movies_metadata(counts, time.monotonic() - started)
+    finally:
+        client.close()
+    details_out[year] = _details_metadata(discovered, todo, outcome, client.stats.as_metadata(),
+                                          getattr(client.rate_limiter, "missed_slots", 0), fetched_s)
+    limit = settings.failure_threshold * max(1, discovered)
+    if outcome.failed > limit:
+        reasons = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.failures_by_reason.items()))
+        return f"{year}: {outcome.failed} of {discovered} movies failed ({reasons})"
+    return None
 
-    Tables: `movies` (with the raw response in `tmdb_data`), genres, people and credits (cast order
-    and character, crew job and department), release dates and certifications, external ids,
-    videos (trailers), keywords and watch providers.
 
-    Each batch is one transaction holding complete movies, so a reader never sees a movie without
-    its credits. Re-materializing replaces the year's derived rows without duplicates, a movie whose
-    release date moved to another year leaves this year's rows, and a payload that cannot be read
-    is recorded as a failed fetch (retried next run) instead of failing the year.
-    """
-    years = partition_years(context)
-    per_year: dict[int, dict] = {}
-    for year in years:
-        counts = catalog.normalize_staged(warehouse.engine, year)
-        per_year[year] = {key: value for key, value in counts.items()
-                          if isinstance(value, (int, float)) and not isinstance(value, bool)}
-        per_year[year]["duration_s"] = per_year[year].pop("seconds", 0.0)
-        context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, "
-                         f"{counts.get('movies_in_year', 0)} movies in the year")
-    totals = _sum_numbers(list(per_year.values()))
-    totals.pop("movies_per_second", None)
-    return dg.MaterializeResult(metadata=_report(context, years, per_year, {**totals, "years": len(years)}))
-
-
-tmdb_assets = [tmdb_discovered_movies, tmdb_movie_details, movies]
+tmdb_assets = [tmdb_discovered_movies, tmdb_details_and_movies]

@@ -5,7 +5,7 @@ import dagster as dg
 
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.tmdb.assets import movies, tmdb_discovered_movies, tmdb_movie_details
+from cinegraph_assets.tmdb.assets import DETAILS, MOVIES, tmdb_discovered_movies
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog
 
@@ -45,7 +45,7 @@ def discovery_coverage(context: dg.AssetCheckExecutionContext,
     )
 
 
-@dg.asset_check(asset=tmdb_movie_details, partitions_def=release_years)
+@dg.asset_check(asset=DETAILS, partitions_def=release_years)
 def detail_failures_under_threshold(context: dg.AssetCheckExecutionContext, tmdb: TMDbResource,
                                     warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Movies whose details still fail (after retries) stay under TMDB_FAILURE_THRESHOLD of the year.
@@ -75,7 +75,7 @@ def detail_failures_under_threshold(context: dg.AssetCheckExecutionContext, tmdb
     )
 
 
-@dg.asset_check(asset=movies, partitions_def=release_years)
+@dg.asset_check(asset=MOVIES, partitions_def=release_years)
 def tmdb_id_unique(context: dg.AssetCheckExecutionContext,
                    warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """No movie appears twice in `movies` or any of its child tables for the year."""
@@ -87,7 +87,7 @@ def tmdb_id_unique(context: dg.AssetCheckExecutionContext,
                                metadata={"duplicates": len(duplicates), "ids": _sample(duplicates)})
 
 
-@dg.asset_check(asset=movies, partitions_def=release_years)
+@dg.asset_check(asset=MOVIES, partitions_def=release_years)
 def title_present(context: dg.AssetCheckExecutionContext,
                   warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Every (not deleted) movie of the year has a title."""

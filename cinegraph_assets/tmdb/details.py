@@ -100,8 +100,13 @@ def fetch_details(
     progress_seconds: float = PROGRESS_SECONDS,
     log: Callable[[str], None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    on_staged: Callable[[], None] | None = None,
 ) -> DetailsOutcome:
-    """Fetch every (tmdb_id, reason) of `todo` and save the results as they arrive."""
+    """Fetch every (tmdb_id, reason) of `todo` and save the results as they arrive.
+
+    `on_staged` is called after every batch that saved responses (tmdb/normalizer.py normalizes
+    them while later ones are fetched); an error it raises stops the fetch.
+    """
     log = log or logger.info
     todo = list(todo)
     outcome = DetailsOutcome(requested=len(todo), needed_by_reason=dict(Counter(r for _i, r in todo)))
@@ -114,6 +119,7 @@ def fetch_details(
 
     def flush() -> None:
         nonlocal staged, deleted, failures, last_flush
+        saved_responses = bool(staged)
         if staged or deleted or failures:
             at = clock()
             # One transaction per batch: the batch is saved whole or not at all.
@@ -129,6 +135,8 @@ def fetch_details(
             outcome.failures.extend(failures)
             staged, deleted, failures = [], [], []
         last_flush = time.monotonic()
+        if saved_responses and on_staged is not None:
+            on_staged()
 
     workers = max(1, max_workers)
     queue = iter(todo)

@@ -4,14 +4,14 @@ the threshold; an invalid key stops the run at once with a message naming the en
 import dagster as dg
 
 from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.tmdb.assets import movies, tmdb_discovered_movies, tmdb_movie_details
+from cinegraph_assets.tmdb.assets import tmdb_details_and_movies, tmdb_discovered_movies
 from cinegraph_assets.tmdb.checks import detail_failures_under_threshold
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog
 from cinegraph_assets.warehouse.engine import get_engine
 
-ASSETS = [tmdb_discovered_movies, tmdb_movie_details, movies, detail_failures_under_threshold]
-DETAILS = [tmdb_movie_details, movies, detail_failures_under_threshold]  # discovery already done
+ASSETS = [tmdb_discovered_movies, tmdb_details_and_movies, detail_failures_under_threshold]
+DETAILS = [tmdb_details_and_movies, detail_failures_under_threshold]  # discovery already done
 
 
 def res(sandbox, url, tmp_path, **fields):
