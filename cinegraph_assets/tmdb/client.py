@@ -298,13 +298,21 @@ class TMDbClient:
         query = dict(params)
         if self.api_key:
             query["api_key"] = self.api_key
-        self.stats.record_wait(self.rate_limiter.acquire())
+        # Everything requests does before the bytes go out (URL encoding, header merging, proxy
+        # settings) happens before taking a rate-limit slot: TMDb counts a request when it arrives,
+        # so the time between the slot and the send must be as short as possible.
+        session = self.session()
         started = time.monotonic()
         error: TMDbError | None = None
         response: requests.Response | None = None
         body: Any = None
         try:
-            response = self.session().get(url, params=query, timeout=self.timeout_seconds, stream=True)
+            prepared = session.prepare_request(requests.Request("GET", url, params=query))
+            send_settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+            self.stats.record_wait(self.rate_limiter.acquire())
+            started = time.monotonic()
+            response = session.send(prepared, timeout=self.timeout_seconds, allow_redirects=True,
+                                    **send_settings)
             # Read fully inside the try (a reset mid-body raises here), never past the cap.
             content = _read_capped(response, self.max_response_bytes)
         except _ResponseTooLarge as exc:

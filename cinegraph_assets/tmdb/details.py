@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbClient, TMDbError
+from cinegraph_assets.tmdb.ratelimit import prompt_thread_switching
 from cinegraph_assets.warehouse import catalog
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,8 @@ def fetch_details(
 
     workers = max(1, max_workers)
     queue = iter(todo)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmdb-details") as pool:
+    with prompt_thread_switching(), \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmdb-details") as pool:
         pending: dict[Future, int] = {}
 
         answered = False
