@@ -260,6 +260,8 @@ def _details_metadata(discovered: int, todo: list, outcome, stats: dict, missed_
         **stats,
         "rate_limit_missed_slots": missed_slots,
         "requests_per_movie": round(stats["requests"] / answered, 3) if answered else 0.0,
+        # every thread stands still during a garbage collection: long ones delay paced requests
+        "gc_max_pause_ms": outcome.gc_max_pause_ms,
         "duration_s": round(seconds, 2),
     }
 

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbClient, TMDbError
-from cinegraph_assets.tmdb.ratelimit import prompt_thread_switching
+from cinegraph_assets.tmdb.ratelimit import paced_requests
 from cinegraph_assets.warehouse import catalog
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ class DetailsOutcome:
     failures: list[tuple[int, str, int | None]] = field(default_factory=list)
     needed_by_reason: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
+    gc_pauses: int = 0
+    gc_max_pause_ms: float = 0.0
 
     @property
     def failed(self) -> int:
@@ -141,7 +143,7 @@ def fetch_details(
 
     workers = max(1, max_workers)
     queue = iter(todo)
-    with prompt_thread_switching(), \
+    with paced_requests() as gc_pauses, \
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmdb-details") as pool:
         pending: dict[Future, int] = {}
 
@@ -195,6 +197,7 @@ def fetch_details(
                 logger.exception("could not save the last batch of TMDb details")
             raise
         flush()
+        outcome.gc_pauses, outcome.gc_max_pause_ms = gc_pauses.count, round(gc_pauses.max_ms, 1)
     outcome.duration_s = time.monotonic() - started
     progress.maybe_log(outcome.fetched + outcome.deleted + outcome.failed, outcome.failed, force=True)
     return outcome

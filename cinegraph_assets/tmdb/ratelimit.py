@@ -24,6 +24,7 @@ Plain Python (no Dagster).
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import threading
 import time
@@ -140,35 +141,69 @@ class SlotRateLimiter:
 #: How long (seconds) a thread that wants the GIL waits before the holder is asked to let go, while
 #: requests are paced (Python's default is 0.005).
 PACED_SWITCH_INTERVAL = 0.001
-_switching_lock = threading.Lock()
-_switching_users = 0
-_switching_default = sys.getswitchinterval()
+
+
+class GcPauses:
+    """Stop-the-world pauses of Python's garbage collector while requests are paced (every thread
+    stands still during a collection, so a long one delays every request about to be sent)."""
+
+    def __init__(self):
+        self.count = 0
+        self.total_ms = 0.0
+        self.max_ms = 0.0
+        self._started: float | None = None
+
+    def __call__(self, phase: str, info: dict) -> None:  # a gc.callbacks hook
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            ms = (time.perf_counter() - self._started) * 1000.0
+            self._started = None
+            self.count += 1
+            self.total_ms += ms
+            self.max_ms = max(self.max_ms, ms)
+
+
+_paced_lock = threading.Lock()
+_paced_users = 0
+_paced_default_interval = sys.getswitchinterval()
+_paced_gc_pauses = GcPauses()
 
 
 @contextlib.contextmanager
-def prompt_thread_switching() -> Iterator[None]:
-    """Let a worker woken for its slot run within ~1 ms rather than ~5 ms while requests are paced.
+def paced_requests() -> Iterator[GcPauses]:
+    """Keep the process responsive while requests are paced; yields the GC pauses seen meanwhile.
 
     TMDb counts a request when it arrives, and the spacing leaves ~50 ms of slack (DEFAULT_HEADROOM)
-    between the moment a slot starts and the moment it must have arrived. In the same process the
-    normalizer (tmdb/normalizer.py) and the staging thread run Python for long stretches; with the
-    default 5 ms switch interval and a dozen threads queuing for the GIL, a woken worker could wait
-    several slices, and a late request is what turns into a 429. Process-wide, so counted: the last
-    user restores the previous interval.
+    between the moment a slot starts and the moment it must have arrived. Two things in our own
+    process could take more than that:
+    - the GIL: the normalizer (tmdb/normalizer.py) and the staging thread run Python for long
+      stretches; with the default 5 ms switch interval and a dozen threads queuing, a woken worker
+      could wait several slices. While pacing, the interval is 1 ms.
+    - the garbage collector: a full collection walks every tracked object of the process (Dagster,
+      SQLAlchemy and the definitions are millions) with every thread stopped. gc.freeze() moves
+      what exists when the fetch starts out of the collector's way, so collections only walk the
+      objects the fetch itself made.
+    Process-wide, so counted: the last user restores the interval and unfreezes.
     """
-    global _switching_users, _switching_default
-    with _switching_lock:
-        if _switching_users == 0:
-            _switching_default = sys.getswitchinterval()
-            sys.setswitchinterval(min(_switching_default, PACED_SWITCH_INTERVAL))
-        _switching_users += 1
+    global _paced_users, _paced_default_interval
+    with _paced_lock:
+        if _paced_users == 0:
+            _paced_default_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_paced_default_interval, PACED_SWITCH_INTERVAL))
+            gc.freeze()
+            _paced_gc_pauses.__init__()
+            gc.callbacks.append(_paced_gc_pauses)
+        _paced_users += 1
     try:
-        yield
+        yield _paced_gc_pauses
     finally:
-        with _switching_lock:
-            _switching_users -= 1
-            if _switching_users == 0:
-                sys.setswitchinterval(_switching_default)
+        with _paced_lock:
+            _paced_users -= 1
+            if _paced_users == 0:
+                sys.setswitchinterval(_paced_default_interval)
+                gc.callbacks.remove(_paced_gc_pauses)
+                gc.unfreeze()
 
 
 def shared_rate_limiter(max_rps: float, *, warehouse_url: str | None, state_dir: str | Path,

@@ -10,9 +10,11 @@ from collections import Counter
 import pytest
 
 from cinegraph_assets.tmdb.ratelimit import (
+    PACED_SWITCH_INTERVAL,
     MemoryRateSlots,
     SlotRateLimiter,
     UnlimitedRateLimiter,
+    paced_requests,
     shared_rate_limiter,
 )
 
@@ -150,3 +152,24 @@ def test_postgres_slots_are_shared_by_threads_of_separate_limiters(postgres_ware
     assert most_in_any_window(sent) <= 20
     # No state file: the limit lives in the warehouse.
     assert not (tmp_path / "tmdb_rate_limit.sqlite").exists()
+
+
+def test_paced_requests_keeps_the_process_responsive_and_puts_everything_back():
+    import gc
+    import sys
+
+    interval = sys.getswitchinterval()
+    with paced_requests() as pauses:
+        assert sys.getswitchinterval() == min(interval, PACED_SWITCH_INTERVAL)
+        assert gc.get_freeze_count() > 0  # what existed before the fetch is out of the collector's way
+        with paced_requests():  # nested or concurrent users share one setting
+            pass
+        assert sys.getswitchinterval() == min(interval, PACED_SWITCH_INTERVAL)
+        garbage = []
+        garbage.append(garbage)  # a reference cycle, so the collection has something to do
+        del garbage
+        gc.collect()
+        assert pauses.count >= 1 and pauses.max_ms > 0
+    assert sys.getswitchinterval() == interval
+    assert gc.get_freeze_count() == 0
+    assert pauses not in gc.callbacks
