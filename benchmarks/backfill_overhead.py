@@ -5,8 +5,8 @@ latency), so nearly all of the time is the cost of a run rather than of the movi
 
 1. in_process: one process, one DagsterInstance with SQLite run and event storage (a temporary
    DAGSTER_HOME, as `make run` has), `dagster.materialize(...)` once per partition: run creation,
-   resource set-up, three steps with their event-log writes, the warehouse queries. This is the
-   floor of a partition's cost inside Dagster.
+   resource set-up, two steps (discovery, then details and movies together) with their event-log
+   writes, the warehouse queries. This is the floor of a partition's cost inside Dagster.
 2. policy_runs: the same years n to a run (the run's tags carry the partition range), n being the
    assets' BackfillPolicy.multi_run(max_partitions_per_run=n): how a backfill really launches them,
    the run's fixed costs shared by n years.
