@@ -321,6 +321,7 @@ def tmdb_details_and_movies(
     if DETAILS in selected:
         totals = _sum_numbers(list(details_per_year.values()))
         totals.pop("requests_per_movie", None)
+        totals["gc_max_pause_ms"] = max(m["gc_max_pause_ms"] for m in details_per_year.values())
         details_metadata = _report(context, DETAILS, years, details_per_year, {**totals, "years": len(years)})
     if MOVIES in selected:
         totals = _sum_numbers(list(movies_per_year.values()))
