@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import REPO, ImportSpec, Sandbox, api_requests, sqlite_warehouse, tmdb_fields
+from cinegraph_assets.tmdb.ratelimit import MemoryRateSlots, SlotRateLimiter
 
 THRESHOLDS_MS = (10, 20, 30, 40, 50, 75, 100)
 
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         sandbox.stop()
     lateness = json.loads(Path(str(out_path) + ".late.json").read_text())
-    interval_ms = 1000.0 / min(args.rps * 0.95, args.rps - 1.6)
+    # The spacing the client really uses (headroom and margin live in tmdb/ratelimit.py only).
+    interval_ms = 1000.0 * SlotRateLimiter(MemoryRateSlots(), args.rps).interval
     print(json.dumps({"max_rps": args.rps, "slot_interval_ms": round(interval_ms, 1),
                       "sandbox_requests": traffic["requests"], "sandbox_429": traffic["rate_limited_429"],
                       "send_lateness": lateness}, indent=1))

@@ -55,7 +55,6 @@ class DetailsOutcome:
     failures: list[tuple[int, str, int | None]] = field(default_factory=list)
     needed_by_reason: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
-    gc_pauses: int = 0
     gc_max_pause_ms: float = 0.0
 
     @property
@@ -197,7 +196,7 @@ def fetch_details(
                 logger.exception("could not save the last batch of TMDb details")
             raise
         flush()
-        outcome.gc_pauses, outcome.gc_max_pause_ms = gc_pauses.count, round(gc_pauses.max_ms, 1)
+        outcome.gc_max_pause_ms = round(gc_pauses.max_ms, 1)
     outcome.duration_s = time.monotonic() - started
     progress.maybe_log(outcome.fetched + outcome.deleted + outcome.failed, outcome.failed, force=True)
     return outcome

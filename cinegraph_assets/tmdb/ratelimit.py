@@ -148,6 +148,9 @@ class GcPauses:
     stands still during a collection, so a long one delays every request about to be sent)."""
 
     def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
         self.count = 0
         self.total_ms = 0.0
         self.max_ms = 0.0
@@ -192,7 +195,7 @@ def paced_requests() -> Iterator[GcPauses]:
             _paced_default_interval = sys.getswitchinterval()
             sys.setswitchinterval(min(_paced_default_interval, PACED_SWITCH_INTERVAL))
             gc.freeze()
-            _paced_gc_pauses.__init__()
+            _paced_gc_pauses.reset()
             gc.callbacks.append(_paced_gc_pauses)
         _paced_users += 1
     try:
