@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from cinegraph_assets.production.commands import add_commands as add_production_commands
+
 SANDBOX_PORT = 8765
 WEBSERVER_PORT = 3000
 STOP_GRACE_SECONDS = 10
@@ -188,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     status_parser.add_argument("--database-url", default=None,
                                help="warehouse URL (default: CINEGRAPH_DATABASE_URL)")
     status_parser.set_defaults(handler=status)
+    add_production_commands(commands)  # db-roles, migrate
     args = parser.parse_args(argv)
     return args.handler(args)
 
