@@ -149,6 +149,9 @@ def test_a_year_is_imported_by_the_runtime_roles_and_none_can_exceed_its_rights(
         assert conn.execute(sa.text("SELECT count(*) FROM omdb_movies")).scalar() > 0
         assert conn.execute(sa.text("SELECT count(*) FROM tmdb_rate_limit")).scalar() == 1
     engine.dispose()
+    status = cinegraph_command("status", env={"CINEGRAPH_DATABASE_URL": analyst_url,
+                                              "DAGSTER_HOME": str(tmp_path / "analyst_home")})
+    assert status.returncode == 0 and str(YEAR) in status.stdout, status.stdout + status.stderr
     for statement in ("INSERT INTO omdb_quota_ledger VALUES ('2001-01-01', 1, 1)",
                       "UPDATE movies SET title = 'x'", "DELETE FROM movie_ratings",
                       "CREATE TABLE mine (x int)", "CREATE TEMP TABLE mine (x int)"):
