@@ -15,7 +15,7 @@ def db_roles(args: argparse.Namespace) -> int:
     from cinegraph_assets.production import roles
 
     try:
-        role_plan = roles.plan(args.admin_url, prefix=args.prefix, instance_db=args.instance_db,
+        role_plan = roles.plan_roles(args.admin_url, prefix=args.prefix, instance_db=args.instance_db,
                                warehouse_db=args.warehouse_db, credentials_dir=args.credentials_dir,
                                host=args.db_host, port=args.db_port)
         report = roles.create_roles(role_plan)

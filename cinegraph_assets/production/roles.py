@@ -57,8 +57,8 @@ class RolePlan:
         return self.credentials_dir / f"{'instance' if kind == 'dagster' else kind}.env"
 
 
-def plan(admin_url: str, *, prefix: str, instance_db: str, warehouse_db: str, credentials_dir: str | Path,
-         host: str | None = None, port: int | None = None) -> RolePlan:
+def plan_roles(admin_url: str, *, prefix: str, instance_db: str, warehouse_db: str,
+               credentials_dir: str | Path, host: str | None = None, port: int | None = None) -> RolePlan:
     """Check the arguments (before any connection) and return what create_roles will do."""
     if not PREFIX_PATTERN.match(prefix):
         raise RoleSetupError(f"--prefix {prefix!r}: expected lower-case letters, digits and _ (role "
@@ -84,35 +84,35 @@ def _read_env(path: Path) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def _existing_password(plan_: RolePlan, kind: str) -> str | None:
-    env = _read_env(plan_.env_file(kind))
+def _existing_password(role_plan: RolePlan, kind: str) -> str | None:
+    env = _read_env(role_plan.env_file(kind))
     if kind == "dagster":
         return env.get("DAGSTER_PG_PASSWORD") or None
     url = env.get("CINEGRAPH_DATABASE_URL")
     return make_url(url).password if url else None
 
 
-def _env_lines(plan_: RolePlan, kind: str, password: str) -> dict[str, str]:
+def _env_lines(role_plan: RolePlan, kind: str, password: str) -> dict[str, str]:
     if kind == "dagster":
-        return {"DAGSTER_PG_HOST": plan_.host, "DAGSTER_PG_PORT": str(plan_.port),
-                "DAGSTER_PG_USER": plan_.role(kind), "DAGSTER_PG_PASSWORD": password,
-                "DAGSTER_PG_DB": plan_.instance_db}
-    url = URL.create("postgresql", username=plan_.role(kind), password=password, host=plan_.host,
-                     port=plan_.port, database=plan_.warehouse_db)
+        return {"DAGSTER_PG_HOST": role_plan.host, "DAGSTER_PG_PORT": str(role_plan.port),
+                "DAGSTER_PG_USER": role_plan.role(kind), "DAGSTER_PG_PASSWORD": password,
+                "DAGSTER_PG_DB": role_plan.instance_db}
+    url = URL.create("postgresql", username=role_plan.role(kind), password=password, host=role_plan.host,
+                     port=role_plan.port, database=role_plan.warehouse_db)
     return {"CINEGRAPH_DATABASE_URL": url.render_as_string(hide_password=False)}
 
 
-def write_credentials(plan_: RolePlan) -> dict[str, str]:
+def write_credentials(role_plan: RolePlan) -> dict[str, str]:
     """One env file per role (kept passwords, new ones where there was none); {kind: password}.
 
     Written before any role changes, so a failure half-way never leaves a password nobody knows.
     """
-    plan_.credentials_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    role_plan.credentials_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     passwords = {}
     for kind in ROLE_KINDS:
-        password = _existing_password(plan_, kind) or secrets.token_urlsafe(24)
-        path = plan_.env_file(kind)
-        text = "".join(f"{key}={value}\n" for key, value in _env_lines(plan_, kind, password).items())
+        password = _existing_password(role_plan, kind) or secrets.token_urlsafe(24)
+        path = role_plan.env_file(kind)
+        text = "".join(f"{key}={value}\n" for key, value in _env_lines(role_plan, kind, password).items())
         # Created 0600 from the start: the password is never readable by others, not even briefly.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -138,14 +138,15 @@ def _connect(url: str, database: str | None = None):
     return conn
 
 
-def _check_admin(cursor, plan_: RolePlan) -> None:
+def _check_admin(cursor, role_plan: RolePlan) -> None:
     cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
     user, superuser = cursor.fetchone()
     if not superuser:
         raise RoleSetupError(f"--admin-url connects as {user!r}, which is not a superuser: creating roles "
                              "and handing over databases needs one (postgresql://postgres@HOST/postgres)")
-    if user in {plan_.role(kind) for kind in ROLE_KINDS}:
-        raise RoleSetupError(f"--prefix {plan_.prefix!r} would change the role you are connected as ({user})")
+    if user in {role_plan.role(kind) for kind in ROLE_KINDS}:
+        raise RoleSetupError(f"--prefix {role_plan.prefix!r} would change the role you are connected as "
+                             f"({user})")
 
 
 def _ensure_role(cursor, conn, name: str, password: str) -> str:
@@ -187,9 +188,9 @@ def _adopt_schema(cursor, owner: str) -> int:
     return len(relations)
 
 
-def _grant_warehouse(cursor, plan_: RolePlan) -> None:
-    owner, run, analyst = (sql.Identifier(plan_.role(kind)) for kind in ("owner", "run", "analyst"))
-    database = sql.Identifier(plan_.warehouse_db)
+def _grant_warehouse(cursor, role_plan: RolePlan) -> None:
+    owner, run, analyst = (sql.Identifier(role_plan.role(kind)) for kind in ("owner", "run", "analyst"))
+    database = sql.Identifier(role_plan.warehouse_db)
     statements = [
         # The COPY staging tables of the bulk writes are session TEMP tables.
         "GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {run}",
@@ -210,32 +211,32 @@ def _grant_warehouse(cursor, plan_: RolePlan) -> None:
         cursor.execute(sql.SQL(statement).format(db=database, owner=owner, run=run, analyst=analyst))
 
 
-def create_roles(plan_: RolePlan) -> list[str]:
+def create_roles(role_plan: RolePlan) -> list[str]:
     """Create or update the four roles, hand them the two databases, grant; what was done, as lines."""
-    admin = _connect(plan_.admin_url)
+    admin = _connect(role_plan.admin_url)
     try:
         with admin.cursor() as cursor:
-            _check_admin(cursor, plan_)
-            passwords = write_credentials(plan_)
-            report = [f"credentials: {plan_.env_file(kind)}" for kind in ROLE_KINDS]
+            _check_admin(cursor, role_plan)
+            passwords = write_credentials(role_plan)
+            report = [f"credentials: {role_plan.env_file(kind)}" for kind in ROLE_KINDS]
             for kind in ROLE_KINDS:
-                done = _ensure_role(cursor, admin, plan_.role(kind), passwords[kind])
-                report.append(f"role {plan_.role(kind)}: {done}")
-            for database, kind in ((plan_.instance_db, "dagster"), (plan_.warehouse_db, "owner")):
-                done = _ensure_database(cursor, database, plan_.role(kind))
-                report.append(f"database {database}: {done}, owned by {plan_.role(kind)}")
+                done = _ensure_role(cursor, admin, role_plan.role(kind), passwords[kind])
+                report.append(f"role {role_plan.role(kind)}: {done}")
+            for database, kind in ((role_plan.instance_db, "dagster"), (role_plan.warehouse_db, "owner")):
+                done = _ensure_database(cursor, database, role_plan.role(kind))
+                report.append(f"database {database}: {done}, owned by {role_plan.role(kind)}")
     finally:
         admin.close()
-    for database, kind in ((plan_.instance_db, "dagster"), (plan_.warehouse_db, "owner")):
-        conn = _connect(plan_.admin_url, database)
+    for database, kind in ((role_plan.instance_db, "dagster"), (role_plan.warehouse_db, "owner")):
+        conn = _connect(role_plan.admin_url, database)
         try:
             with conn.cursor() as cursor:
-                adopted = _adopt_schema(cursor, plan_.role(kind))
-                if database == plan_.warehouse_db:
-                    _grant_warehouse(cursor, plan_)
+                adopted = _adopt_schema(cursor, role_plan.role(kind))
+                if database == role_plan.warehouse_db:
+                    _grant_warehouse(cursor, role_plan)
         finally:
             conn.close()
         if adopted:
             report.append(f"database {database}: {adopted} existing tables/sequences handed to "
-                          f"{plan_.role(kind)}")
+                          f"{role_plan.role(kind)}")
     return report

@@ -11,9 +11,14 @@ import pytest
 from cinegraph_assets_tests.support.nginx import RENDER, nginx_binary, self_signed_certificate
 
 
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
 @pytest.fixture
-def inputs(tmp_path):
-    cert, key = self_signed_certificate(tmp_path)
+def inputs(tmp_path, certificate):
+    cert, key = certificate
     operators = tmp_path / "operators.map"
     operators.write_text("# who may change things\nolga@example.org operator;\n")
     htpasswd = tmp_path / "users.htpasswd"
