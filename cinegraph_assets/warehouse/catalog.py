@@ -546,26 +546,31 @@ def mark_changed(conn: Connection, tmdb_ids: list[int], at: datetime) -> int:
     t = s.discovered_movies
     marked = 0
     for chunk in _chunks(_ids(tmdb_ids), _IN_CHUNK):
+        # Key order, as every writer of these rows locks them (a discovery may be writing them).
+        _lock_in_key_order(conn, t, t.c.tmdb_id.in_(chunk))
         marked += conn.execute(t.update().where(t.c.tmdb_id.in_(chunk)).values(changed_at=at)).rowcount
     return marked
 
 
-def years_of_movies(conn: Connection, tmdb_ids: list[int]) -> dict[int, int | None]:
-    """id -> release year for every id asked about: the details' year when the movie has details,
-    else the year discovery put it in, else None (unknown to the warehouse, or undated)."""
+def years_of_movies(conn: Connection, tmdb_ids: list[int]) -> dict[int, set[int]]:
+    """id -> the release years the warehouse files it under, for every id it knows: the year of its
+    details and the year its last discovery put it in. They differ while a move is half-seen (the
+    details say the new year, discovery has not run there yet), and a re-sync must cover both: the
+    details' year discovers it, the discovered year schedules its details. An undated movie known
+    to the warehouse maps to an empty set; ids the warehouse never saw are left out."""
     ids = _ids(tmdb_ids)
-    years: dict[int, int | None] = {i: None for i in ids}
+    years: dict[int, set[int]] = {}
     for chunk in _chunks(ids, _IN_CHUNK):
         d, m = s.discovered_movies, s.movies
         for tmdb_id, year in conn.execute(
             sa.select(d.c.tmdb_id, d.c.release_year).where(d.c.tmdb_id.in_(chunk))
         ):
-            years[tmdb_id] = year
+            years.setdefault(tmdb_id, set()).update([year] if year is not None else [])
         for tmdb_id, year, fetched_at in conn.execute(
             sa.select(m.c.tmdb_id, m.c.release_year, m.c.fetched_at).where(m.c.tmdb_id.in_(chunk))
         ):
             if fetched_at is not None:
-                years[tmdb_id] = year
+                years.setdefault(tmdb_id, set()).update([year] if year is not None else [])
     return years
 
 
