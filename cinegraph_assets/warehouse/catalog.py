@@ -63,7 +63,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Reasons movies_needing_details gives, strongest first (a movie gets the first that applies).
-REASONS = ("retry", "new", "vanished", "changed", "stale")
+REASONS = ("retry", "new", "vanished", "changed", "stale", "rediscovered")
 
 # SQLite allows 32,766 bound parameters per statement: IN lists and multi-row VALUES stay under it.
 _IN_CHUNK = 5_000
@@ -359,8 +359,10 @@ def movies_needing_details(
     - "changed": TMDb reported a change (mark_changed) or discover moved it into this year, after
       the details were fetched;
     - "stale": details older than the policy allows for the movie's age.
+    - "rediscovered": marked deleted (404), but a discovery since returned it again: a movie that
+      discover keeps listing is not gone, so it is asked again (once per discovery that lists it).
     Excluded: ids already staged and not yet normalized, and ids marked deleted (404) unless a
-    change was reported after the deletion.
+    change was reported after the deletion or discovery returned them since.
     """
     now = _utc(now)
     today = now.date()
@@ -372,6 +374,7 @@ def movies_needing_details(
             d.c.vanished_at,
             d.c.changed_at,
             d.c.deleted_at,
+            d.c.last_seen_at,
             m.c.fetched_at,
             m.c.release_date.label("details_release_date"),
             m.c.release_year.label("details_year"),
@@ -395,12 +398,20 @@ def movies_needing_details(
         deleted_at = max(
             (t for t in (_from_db(row.deleted_at), _from_db(row.movie_deleted_at)) if t), default=None
         )
-        if deleted_at is not None and not (changed_at is not None and changed_at > deleted_at):
-            continue
         fetched_at = _from_db(row.fetched_at)
         vanished_at = _from_db(row.vanished_at)
+        last_seen_at = _from_db(row.last_seen_at)
+        rediscovered = False
+        if deleted_at is not None:
+            reported = changed_at is not None and changed_at > deleted_at
+            rediscovered = vanished_at is None and last_seen_at is not None and last_seen_at > deleted_at
+            if not (reported or rediscovered):
+                continue
+            rediscovered = rediscovered and not reported
         if row.failed is not None:
             reason = "retry"
+        elif rediscovered:
+            reason = "rediscovered"
         elif fetched_at is None:
             reason = "new"
         elif vanished_at is not None and fetched_at < vanished_at:
