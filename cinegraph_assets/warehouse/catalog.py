@@ -208,7 +208,8 @@ def _lock_in_key_order(conn: Connection, table: sa.Table, where) -> list[int]:
     return list(conn.execute(query).scalars())
 
 
-_DISCOVERY_LOCK = 720_4312  # advisory lock key space "discovery of a year" (with the year)
+#: Advisory lock "a discovery is being written" (one key for every year: see record_discovery).
+_DISCOVERY_LOCK = 720_4312
 
 
 # ------------------------------------------------------------------------------------ discovery
@@ -233,12 +234,19 @@ def record_discovery(
         by_id[movie.tmdb_id] = movie
     ids = sorted(by_id)
 
+    d = s.discovered_movies
     if conn.dialect.name == "postgresql":
-        # Two discoveries of one year at once: the second waits for the first's whole result.
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(space)s, %(year)s)",
-                             {"space": _DISCOVERY_LOCK, "year": year})
-    # The year's rows (some will vanish) locked up front in key order, before the upsert.
-    _lock_in_key_order(conn, s.discovered_movies, s.discovered_movies.c.release_year == year)
+        # One discovery written at a time, whatever its year: a movie that moved across New Year
+        # is a row of both adjacent years' discoveries (the daily sync runs them together), so a
+        # lock per year let each transaction hold rows the other one then had to write: deadlock.
+        # Writing a discovery takes a second or two; the HTTP walk before it runs in parallel.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(space)s, 0)", {"space": _DISCOVERY_LOCK})
+        # Every row this writes, locked up front in one key-ordered pass (the year's rows, some of
+        # which will vanish, and the found ids, some filed under another year until now), so the
+        # other writers of these rows, which lock in key order too, wait instead of deadlocking.
+        _lock_in_key_order(conn, d, sa.or_(
+            d.c.release_year == year,
+            d.c.tmdb_id == sa.any_(sa.bindparam("found_ids", ids, type_=postgresql.ARRAY(sa.Integer)))))
     known: set[int] = set()
     for chunk in _chunks(ids, _IN_CHUNK):
         known.update(
