@@ -79,14 +79,20 @@ def test_pending_order_never_fetched_by_popularity_then_failures_then_oldest_rat
                                                      not_found_retry_days=90)
         summary = ratings_sql.ratings_summary(conn, 2020, NOW, refresh_days=30)
         years = ratings_sql.pending_years(conn, NOW)
-    assert [m.tmdb_id for m in pending] == [2, 1, 7, 11, 4, 3]
-    assert [m.never_fetched for m in pending] == [True, True, False, False, False, False]
+    # Refreshes (4, 3) wait while any movie of any year (1, 2 and 2019's 10) was never asked.
+    assert [m.tmdb_id for m in pending] == [2, 1, 7, 11]
+    assert [m.never_fetched for m in pending] == [True, True, False, False]
     assert summary["eligible"] == 8
     assert summary["rated"] == 3
-    assert summary["pending"] == 6
+    assert summary["pending"] == 4
     assert summary["failed"] == {"not_found": 2, "parse_error": 1}
     assert summary["coverage_pct"] == pytest.approx(37.5)
-    assert years == [(2020, 6), (2019, 1)]
+    assert years == [(2020, 4), (2019, 1)]
+    with engine.begin() as conn:
+        for tmdb_id in (1, 2, 10):
+            ratings_sql.upsert_ratings(conn, tmdb_id, f"tt{tmdb_id}", {}, [], None, NOW)
+        pending = ratings_sql.movies_pending_ratings(conn, 2020, NOW, refresh_days=30)
+    assert [m.tmdb_id for m in pending] == [7, 11, 4, 3]  # then failures, then the oldest ratings
 
 
 def test_a_changed_imdb_id_makes_the_movie_pending_again(sqlite_warehouse_url):
