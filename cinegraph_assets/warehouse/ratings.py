@@ -20,6 +20,10 @@ from cinegraph_assets.warehouse.upserts import replace_rows, upsert
 #: Answers after which asking again soon is pointless; retried after OMDB_NOT_FOUND_RETRY_DAYS.
 NOT_FOUND_STATUSES = ("not_found", "incorrect_imdb_id")
 OK = "ok"
+#: Answers that say nothing about the movie (OMDb down, a body that is not JSON, an odd error): they
+#: never replace a good rating, which is refreshed again after FAILED_REFRESH_WAIT instead.
+PASSING_FAILURES = ("unavailable", "parse_error", "omdb_error")
+FAILED_REFRESH_WAIT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,9 @@ def _due(now: datetime, refresh_days: int, refresh: bool = True) -> sa.ColumnEle
         sa.and_(omdb_movies.c.status != OK, omdb_movies.c.retry_after <= now),
     ]
     if refresh:
-        due.append(sa.and_(omdb_movies.c.status == OK, omdb_movies.c.fetched_at < refresh_before))
+        due.append(sa.and_(
+            omdb_movies.c.status == OK, omdb_movies.c.fetched_at < refresh_before,
+            sa.or_(omdb_movies.c.retry_after.is_(None), omdb_movies.c.retry_after <= now)))
     return sa.or_(*due)
 
 
@@ -182,9 +188,20 @@ def record_omdb_failure(
 ) -> None:
     """Record that OMDb's answer about a movie was not usable, why, and when to ask again.
 
-    Ratings saved by an earlier successful fetch are kept (they are still the best we know);
-    the movie counts as failed until a later fetch succeeds.
+    Ratings saved by an earlier successful fetch are kept (they are still the best we know). A
+    passing failure (PASSING_FAILURES) of a movie whose last answer was good keeps that answer and
+    its status too, so the movie still counts as rated; only its error is noted and the refresh
+    waits FAILED_REFRESH_WAIT. Otherwise the movie counts as failed until a later fetch succeeds.
     """
+    if status in PASSING_FAILURES:
+        kept = conn.execute(
+            omdb_movies.update()
+            .where(omdb_movies.c.tmdb_id == tmdb_id, omdb_movies.c.imdb_id == imdb_id,
+                   omdb_movies.c.status == OK)
+            .values(error=error[:2000], retry_after=max(retry_after, fetched_at + FAILED_REFRESH_WAIT))
+        ).rowcount
+        if kept:
+            return
     upsert(
         conn,
         omdb_movies,
