@@ -458,6 +458,17 @@ def _last_loaded_sha(instance: dg.DagsterInstance) -> str | None:
     return getattr(value, "value", value)
 
 
+def _reload_state(instance: dg.DagsterInstance, requested: dict | None) -> str | None:
+    """What became of the reload the sensor requested: "loaded", "failed", "running" (also while
+    the daemon has not launched it yet), or None when none was requested."""
+    if not requested:
+        return None
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/run_key": requested["run_key"]}), limit=1)
+    if not runs or runs[0].status in NOT_FINISHED_STATUSES:
+        return "running"
+    return "loaded" if runs[0].status == dg.DagsterRunStatus.SUCCESS else "failed"
+
+
 def oscars_source_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefinition:
     @dg.sensor(
         name="oscars_source_changed",
@@ -480,40 +491,56 @@ def oscars_source_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDef
         except OscarsSourceError as exc:
             raise dg.Failure(description=str(exc)) from None
         previous = json.loads(context.cursor) if context.cursor else {}
-        baseline = previous.get("sha256") or _last_loaded_sha(context.instance)
-        cursor = json.dumps({"sha256": snapshot.sha256, "status": snapshot.status,
-                             "checked_at": clock.utc_now().isoformat(timespec="seconds")})
+        # The baseline is what a run actually loaded: a reload that failed leaves it where it was,
+        # so it is requested again (with a new run key) instead of being taken as done.
+        baseline = previous.get("loaded_sha256", previous.get("sha256")) or _last_loaded_sha(context.instance)
+        requested = previous.get("requested")
+        reload_state = _reload_state(context.instance, requested)
+        if reload_state == "loaded":
+            baseline, requested = requested["sha256"], None
+
+        def cursor_with(requested_now: dict | None) -> str:
+            return json.dumps({"sha256": snapshot.sha256, "loaded_sha256": baseline,
+                               "requested": requested_now, "status": snapshot.status,
+                               "checked_at": clock.utc_now().isoformat(timespec="seconds")})
+
         if snapshot.error:
             context.log.warning(f"Oscar source unreachable, cached copy used: {snapshot.error}")
         if baseline is None:
-            return dg.SensorResult(cursor=cursor, skip_reason=(
+            return dg.SensorResult(cursor=cursor_with(None), skip_reason=(
                 f"Oscar nominations were never loaded; each year's sync loads them. Watching "
                 f"{snapshot.source} from now on (sha256 {snapshot.sha256[:12]})."
             ))
         if baseline == snapshot.sha256:
-            return dg.SensorResult(cursor=cursor, skip_reason=(
+            return dg.SensorResult(cursor=cursor_with(None), skip_reason=(
                 f"The Oscar source is unchanged (sha256 {snapshot.sha256[:12]}, {snapshot.status})"
                 + (f"; the server could not be reached: {snapshot.error}" if snapshot.error else "")
                 + "."
             ))
+        if reload_state == "running":
+            return dg.SensorResult(cursor=cursor_with(requested), skip_reason=(
+                f"The reload of the Oscar source (sha256 {requested['sha256'][:12]}) is under way."))
         table = parse_oscars_tsv(snapshot.read_text())
         first_year, last_year = partition_year_range(clock.utc_now())
         years = sorted({n.film_year for n in table.nominations if first_year <= n.film_year <= last_year})
         if not years:
-            return dg.SensorResult(cursor=cursor, skip_reason="The Oscar source changed but names "
-                                   "no film year inside the catalog's partitions.")
+            return dg.SensorResult(cursor=cursor_with(None), skip_reason="The Oscar source changed but "
+                                   "names no film year inside the catalog's partitions.")
+        attempt = requested["attempt"] + 1 if requested and requested["sha256"] == snapshot.sha256 else 1
+        run_key = f"oscars_source:{snapshot.sha256[:16]}" + (f":attempt{attempt}" if attempt > 1 else "")
         context.log.info(f"Oscar source changed ({baseline[:12]} -> {snapshot.sha256[:12]}): "
-                         f"reloading film years {years[0]}..{years[-1]}")
+                         f"reloading film years {years[0]}..{years[-1]}"
+                         + (f" (attempt {attempt}: the last reload failed)" if attempt > 1 else ""))
         return dg.SensorResult(
             run_requests=[dg.RunRequest(
-                run_key=f"oscars_source:{snapshot.sha256[:16]}",
+                run_key=run_key,
                 tags={
                     "dagster/asset_partition_range_start": str(years[0]),
                     "dagster/asset_partition_range_end": str(years[-1]),
                     TRIGGER_TAG: "oscars_source_changed",
                 },
             )],
-            cursor=cursor,
+            cursor=cursor_with({"sha256": snapshot.sha256, "run_key": run_key, "attempt": attempt}),
         )
 
     return oscars_source_changed
