@@ -11,8 +11,12 @@ from datetime import date
 from cinegraph_assets.tmdb.changes import FeedPosition
 
 #: An unknown id whose lookup keeps failing is tried on this many ticks, then left to the daily
-#: sync and the backfill (as ids beyond the lookup cap are).
+#: sync and the backfill.
 MAX_LOOKUP_ATTEMPTS = 5
+#: Unknown ids waiting for a lookup on a later tick (newest kept). Ticks run every few minutes and
+#: each looks up a few hundred, so the backlog drains within the hour even after a week's outage;
+#: past this many, the oldest ids (almost all of years never imported) are left to the backfill.
+MAX_LOOKUP_BACKLOG = 20_000
 
 
 @dataclass
@@ -24,6 +28,7 @@ class ChangesCursor:
     next_page: int = 1  # ...and the page the next tick reads first
     pending_years: list[int] = field(default_factory=list)  # changed years waiting for a running run
     lookup_retries: dict[str, int] = field(default_factory=dict)  # unknown id -> failed lookups so far
+    lookup_backlog: list[int] = field(default_factory=list)  # unknown ids beyond a tick's lookup cap
     last_read: dict = field(default_factory=dict)  # what the last reading tick saw (for a person)
 
     @classmethod
@@ -37,6 +42,7 @@ class ChangesCursor:
             next_page=int(data.get("next_page") or 1),
             pending_years=[int(y) for y in data.get("pending_years", [])],
             lookup_retries={str(k): int(v) for k, v in (data.get("lookup_retries") or {}).items()},
+            lookup_backlog=[int(i) for i in data.get("lookup_backlog") or []],
             last_read=dict(data.get("last_read") or {}),
         )
 

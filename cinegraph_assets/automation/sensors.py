@@ -22,7 +22,7 @@ from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from cinegraph_assets.automation import clock
 from cinegraph_assets.automation.backfill import BackfillCursor, plan_backfill
-from cinegraph_assets.automation.changes import MAX_LOOKUP_ATTEMPTS, ChangesCursor
+from cinegraph_assets.automation.changes import MAX_LOOKUP_ATTEMPTS, MAX_LOOKUP_BACKLOG, ChangesCursor
 from cinegraph_assets.automation.instance_state import (
     active_years,
     active_years_of_job,
@@ -181,9 +181,9 @@ def evaluate_tmdb_changes(
     skipped unless TMDB_INCLUDE_ADULT, as discovery would leave them out). If its year is imported,
     that year is re-synced and its discovery picks the movie up as new; otherwise the backfill will
     import it with its year. A lookup that fails is tried again on the next ticks (at most
-    MAX_LOOKUP_ATTEMPTS), never holding up the rest. Beyond the cap, the oldest unknown ids are
-    left out: they are almost all movies of years not imported yet, and the daily sync's discovery
-    of the current and previous year finds the new releases among them anyway.
+    MAX_LOOKUP_ATTEMPTS), never holding up the rest. Beyond the cap, the older unknown ids wait in
+    the cursor for the next ticks (at most MAX_LOOKUP_BACKLOG): one of them may be an old movie
+    whose date moved into an imported year, which no other path would bring in.
     """
     now = clock.utc_now()
     instance = context.instance
@@ -232,7 +232,7 @@ def evaluate_tmdb_changes(
             else:
                 requests[year] = f"tmdb_changes:full_refresh:{yesterday}:{year}"
 
-    if read_through >= yesterday:
+    if read_through >= yesterday and not (cursor.lookup_backlog or cursor.lookup_retries):
         messages.append(
             f"Changes are read through {read_through} (UTC); {now.date()} is read once the day is over."
         )
@@ -243,7 +243,7 @@ def evaluate_tmdb_changes(
             f"further than the {changes_feed.CHANGES_RETENTION_DAYS} days TMDb is trusted to keep "
             f"changes: falling back to a full refresh of the {len(imported)} imported year(s).")
         new_cursor.at(changes_feed.FeedPosition(yesterday))
-        new_cursor.lookup_retries = {}
+        new_cursor.lookup_retries, new_cursor.lookup_backlog = {}, []
         new_cursor.last_read = {"full_refresh_at": now.isoformat(), "years": len(imported)}
     else:
         _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yesterday, imported,
@@ -297,18 +297,22 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
             return
         skipped_adult = {i for i, adult in read.changed.items() if adult is True and not include_adult}
         ids = sorted(read.changed)
+        waiting = {int(i) for i in cursor.lookup_retries} | set(cursor.lookup_backlog)
         with warehouse.engine.connect() as conn:
             known_years = catalog.years_of_movies(conn, ids)
+            known_meanwhile = catalog.years_of_movies(conn, sorted(waiting))  # a re-sync found them
         # Adult ids the warehouse does not know: discovery would leave them out, so a lookup (and a
         # re-sync of their year) would be spent for nothing. A known one is followed like any other.
         unknown = sorted((i for i in ids if i not in known_years and i not in skipped_adult), reverse=True)
-        retries = [int(i) for i in cursor.lookup_retries if int(i) not in known_years]
-        to_look_up = list(dict.fromkeys(retries + unknown))[:MAX_UNKNOWN_LOOKUPS_PER_TICK]
+        # Newest first: new movies have the highest ids. What the cap leaves waits for the next tick.
+        queue = sorted((set(unknown) | waiting) - set(known_years) - set(known_meanwhile), reverse=True)
+        to_look_up = queue[:MAX_UNKNOWN_LOOKUPS_PER_TICK]
         lookups = changes_feed.look_up_years(client.get, to_look_up)
     with warehouse.engine.begin() as conn:
         marked = catalog.mark_changed(conn, ids, now)
 
     new_cursor.lookup_retries = {}
+    new_cursor.lookup_backlog = queue[MAX_UNKNOWN_LOOKUPS_PER_TICK:MAX_UNKNOWN_LOOKUPS_PER_TICK + MAX_LOOKUP_BACKLOG]
     given_up = []
     for tmdb_id in lookups.failed:
         attempts = cursor.lookup_retries.get(str(tmdb_id), 0) + 1
@@ -323,16 +327,23 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
     # backfill to import that year whole (at its own pace), never through the back door here.
     changed_years = {y for y in years_known | years_new if first_year <= y <= last_year and y in imported}
     position = read.position
-    span = f"{read.first_day}..{position.read_through if position.window_end is None else position.window_end}"
+    span = (f"{read.first_day}..{position.read_through if position.window_end is None else position.window_end}"
+            if read.first_day else f"nothing new after {position.read_through}")
+    # Unique per tick that found something: a tick of lookups only, or one that stopped mid-window,
+    # must not share a run key with another (the daemon drops a repeated key).
+    run_key_part = span if read.first_day else f"lookups@{now.isoformat(timespec='seconds')}"
+    if position.window_end:
+        run_key_part += f":to-page-{position.next_page - 1}"
     for year in sorted(changed_years, reverse=True):
         if year in running:
             still_pending.append(year)
         else:
-            requests.setdefault(year, f"tmdb_changes:{span}:{position.read_through}:{position.next_page}:{year}")
+            requests.setdefault(year, f"tmdb_changes:{run_key_part}:{year}")
     new_cursor.at(position)
     new_cursor.last_read = {
         "days": span, "pages": read.pages, "changed_ids": len(ids), "marked": marked,
         "unknown_ids": len(unknown), "looked_up": len(to_look_up), "lookup_failures": len(lookups.failed),
+        "lookup_backlog": len(new_cursor.lookup_backlog),
         "adult_skipped": len(skipped_adult), "years": len(changed_years),
     }
     summary = (
@@ -342,9 +353,12 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
         f"{len(unknown)} unknown, {len(to_look_up)} looked up ({len(years_new)} year(s) learned), "
         f"{len(skipped_adult)} adult id(s) skipped; {len(changed_years)} imported year(s) to re-sync."
     )
-    if len(unknown) > len(to_look_up):
-        summary += (f" {len(unknown) - len(to_look_up)} unknown id(s) beyond the lookup cap were left "
-                    "to the backfill and the daily sync.")
+    if new_cursor.lookup_backlog:
+        summary += (f" {len(new_cursor.lookup_backlog)} unknown id(s) beyond the lookup cap wait for "
+                    "the next tick.")
+    if len(queue) > MAX_UNKNOWN_LOOKUPS_PER_TICK + MAX_LOOKUP_BACKLOG:
+        summary += (f" {len(queue) - MAX_UNKNOWN_LOOKUPS_PER_TICK - MAX_LOOKUP_BACKLOG} older unknown "
+                    "id(s) were left to the backfill.")
     context.log.info(summary)
     messages.append(summary)
     if lookups.failed:

@@ -209,3 +209,22 @@ def test_a_day_with_more_pages_than_tmdb_serves_falls_back_to_a_full_refresh(wor
 
     assert json.loads(cursor)["read_through"] == "2026-11-07"
     assert {r.partition_key for r in requested if "full_refresh" in r.run_key} == {"2024", "2025", "2026"}
+
+
+def test_unknown_ids_beyond_a_ticks_lookup_cap_are_looked_up_on_the_next_ticks(
+        world, sandbox, monkeypatch, set_now):
+    """An old movie whose date moved into an imported year is an unknown id like thousands of
+    others; dropped at the cap, no other path would ever bring it in."""
+    monkeypatch.setattr(sensors, "MAX_UNKNOWN_LOOKUPS_PER_TICK", 500)
+    set_now(datetime(2026, 11, 4, 9, 0, tzinfo=timezone.utc))  # two days to read
+    changed = changes_between(sandbox, "2026-11-02", "2026-11-03")
+    unknown = {i for i, adult in changed.items() if i not in sandbox.before[2024] and adult is not True}
+
+    cursor, looked_up = json.dumps({"read_through": START}), 0
+    for _ in range(len(unknown) // 500 + 2):
+        state = json.loads(world(cursor).cursor)
+        looked_up += state["last_read"]["looked_up"]
+        cursor = json.dumps(state)
+
+    assert state["read_through"] == "2026-11-03" and state["lookup_backlog"] == []
+    assert looked_up >= len(unknown)  # (an id changed on two days may be looked up twice)
