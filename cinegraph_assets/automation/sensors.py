@@ -312,7 +312,8 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
         marked = catalog.mark_changed(conn, ids, now)
 
     new_cursor.lookup_retries = {}
-    new_cursor.lookup_backlog = queue[MAX_UNKNOWN_LOOKUPS_PER_TICK:MAX_UNKNOWN_LOOKUPS_PER_TICK + MAX_LOOKUP_BACKLOG]
+    waiting_next = lookups.not_started + queue[MAX_UNKNOWN_LOOKUPS_PER_TICK:]
+    new_cursor.lookup_backlog = waiting_next[:MAX_LOOKUP_BACKLOG]
     given_up = []
     for tmdb_id in lookups.failed:
         attempts = cursor.lookup_retries.get(str(tmdb_id), 0) + 1
@@ -342,7 +343,8 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
     new_cursor.at(position)
     new_cursor.last_read = {
         "days": span, "pages": read.pages, "changed_ids": len(ids), "marked": marked,
-        "unknown_ids": len(unknown), "looked_up": len(to_look_up), "lookup_failures": len(lookups.failed),
+        "unknown_ids": len(unknown), "looked_up": len(to_look_up) - len(lookups.not_started),
+        "lookup_failures": len(lookups.failed),
         "lookup_backlog": len(new_cursor.lookup_backlog),
         "adult_skipped": len(skipped_adult), "years": len(changed_years),
     }
@@ -350,15 +352,16 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
         f"Read {span}" + (f" (to page {position.next_page - 1} of the window ending {position.window_end})"
                           if position.window_end else "")
         + f": {read.pages} page(s), {len(ids)} changed id(s), {marked} known; "
-        f"{len(unknown)} unknown, {len(to_look_up)} looked up ({len(years_new)} year(s) learned), "
+        f"{len(unknown)} unknown, {len(to_look_up) - len(lookups.not_started)} looked up "
+        f"({len(years_new)} year(s) learned), "
         f"{len(skipped_adult)} adult id(s) skipped; {len(changed_years)} imported year(s) to re-sync."
     )
     if new_cursor.lookup_backlog:
         summary += (f" {len(new_cursor.lookup_backlog)} unknown id(s) beyond the lookup cap wait for "
                     "the next tick.")
-    if len(queue) > MAX_UNKNOWN_LOOKUPS_PER_TICK + MAX_LOOKUP_BACKLOG:
-        summary += (f" {len(queue) - MAX_UNKNOWN_LOOKUPS_PER_TICK - MAX_LOOKUP_BACKLOG} older unknown "
-                    "id(s) were left to the backfill.")
+    if len(waiting_next) > MAX_LOOKUP_BACKLOG:
+        summary += (f" {len(waiting_next) - MAX_LOOKUP_BACKLOG} older unknown id(s) were left to the "
+                    "backfill.")
     context.log.info(summary)
     messages.append(summary)
     if lookups.failed:

@@ -44,8 +44,12 @@ MAX_PAGES_PER_QUERY = 500
 TICK_BUDGET_SECONDS = 25.0
 #: Unknown ids looked up at once (the client is thread-safe and shares the instance's rate limit).
 LOOKUP_WORKERS = 8
+#: Lookups per tick: none is started after this many seconds (with the reading's budget, a tick
+#: stays well inside Dagster's 60 s); the ones not started wait for the next tick.
+LOOKUP_BUDGET_SECONDS = 20.0
 
 FetchPage = Callable[[date, date, int], dict]
+NOT_STARTED = "not_started"
 
 
 @dataclass
@@ -135,22 +139,29 @@ def year_of_details(body: dict) -> int | None:
 
 @dataclass
 class Lookups:
-    """Years learned for unknown ids: id -> year (None: deleted or undated), and ids that failed."""
+    """Years learned for unknown ids: id -> year (None: deleted or undated), ids that failed, and
+    ids not looked up because the time budget ran out."""
 
     years: dict[int, int | None] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
+    not_started: list[int] = field(default_factory=list)
 
 
-def look_up_years(get: Callable[[str], object], ids: list[int],
-                  workers: int = LOOKUP_WORKERS) -> Lookups:
+def look_up_years(get: Callable[[str], object], ids: list[int], workers: int = LOOKUP_WORKERS,
+                  budget_seconds: float | None = None,
+                  monotonic: Callable[[], float] = time.monotonic) -> Lookups:
     """The release year of each id from a plain /movie/{id} (no appended parts), a few at once.
 
     A movie TMDb does not have (code 34) has no year. One id that keeps failing (an HTTP 500 after
     the retries) fails only itself: it is returned in `failed` for the caller to try again later,
-    and the others' years still count. Bad credentials raise.
+    and the others' years still count. No lookup starts once `budget_seconds` have passed (default
+    LOOKUP_BUDGET_SECONDS); those ids are returned in `not_started`. Bad credentials raise.
     """
+    deadline = monotonic() + (LOOKUP_BUDGET_SECONDS if budget_seconds is None else budget_seconds)
 
     def year_of(tmdb_id: int) -> tuple[int, int | None, str | None]:
+        if monotonic() > deadline:
+            return tmdb_id, None, NOT_STARTED
         try:
             body = get(f"/movie/{tmdb_id}")
         except TMDbAuthError:
@@ -164,6 +175,8 @@ def look_up_years(get: Callable[[str], object], ids: list[int],
         for tmdb_id, year, failure in pool.map(year_of, ids):
             if failure is None:
                 out.years[tmdb_id] = year
+            elif failure == NOT_STARTED:
+                out.not_started.append(tmdb_id)
             else:
                 out.failed[tmdb_id] = failure
     return out

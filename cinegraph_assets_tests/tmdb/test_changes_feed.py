@@ -136,3 +136,13 @@ def test_bad_credentials_stop_the_lookups():
 
     with pytest.raises(TMDbAuthError):
         look_up_years(get, [1, 2])
+
+
+def test_no_lookup_starts_after_the_budget_and_the_rest_wait():
+    clock = iter(range(0, 1000))  # each lookup "takes" a second
+    tmdb = FakeTMDb({i: "2024-01-01" for i in range(1, 11)})
+
+    found = look_up_years(tmdb.get, list(range(1, 11)), workers=1, budget_seconds=4,
+                          monotonic=lambda: next(clock))
+
+    assert sorted(found.years) == [1, 2, 3, 4] and found.not_started == [5, 6, 7, 8, 9, 10]
