@@ -32,16 +32,20 @@ class FakeFeed:
             day += timedelta(days=1)
         return out
 
+    def nth_id(self, start: date, k: int) -> int:
+        day = start + timedelta(days=k // self.per_day)
+        return (day - date(2000, 1, 1)).days * 100_000 + k % self.per_day
+
     def __call__(self, start: date, end: date, page: int) -> dict:
         self.calls.append((start, end, page))
         assert (end - start).days < 14, "TMDb refuses windows over 14 days"
         assert page <= MAX_PAGES_PER_QUERY, "TMDb refuses pages over 500"
         if self.fail_on is not None and start <= self.fail_on <= end and page >= self.fail_page:
             raise TMDbTransientError("TMDb server error (HTTP 503)", reason="http_503")
-        ids = self.ids(start, end)
-        total_pages = max(1, -(-len(ids) // 100))
-        chunk = ids[(page - 1) * 100: page * 100]
-        return {"page": page, "total_pages": total_pages, "total_results": len(ids),
+        total = ((end - start).days + 1) * self.per_day
+        total_pages = max(1, -(-total // 100))
+        chunk = [self.nth_id(start, k) for k in range((page - 1) * 100, min(page * 100, total))]
+        return {"page": page, "total_pages": total_pages, "total_results": total,
                 "results": [{"id": i, "adult": None if i % 7 == 0 else False} for i in chunk]}
 
 
