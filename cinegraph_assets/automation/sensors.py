@@ -152,9 +152,11 @@ def tmdb_changes_sensor(
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
         description=(
-            "Reads TMDb's /movie/changes from its cursor (the last UTC day fully read) to yesterday, "
-            "in windows of at most 14 days and every page, marks the changed movies, and re-syncs "
-            "only the years they belong to, so the details asset refetches exactly those movies."
+            "Reads TMDb's /movie/changes from its cursor (the last UTC day fully read, and the page "
+            "reached in the window being read) to yesterday, every page, as far as a tick's time "
+            "budget allows; marks the changed movies and re-syncs only the imported years they "
+            "belong to, so the details asset refetches exactly those movies. Unknown ids are looked "
+            "up (a few hundred a tick, the rest wait in the cursor) to find new movies of imported years."
         ),
     )
     def tmdb_changes(
@@ -394,7 +396,8 @@ def omdb_backlog_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefi
         description=(
             "Once the OMDb quota has reset (UTC midnight), requests omdb_ratings runs for the years "
             "with movies waiting for ratings, most recent year first, as many as the day's "
-            "remaining quota (OMDB_DAILY_LIMIT minus the ledger) can serve."
+            "remaining quota (OMDB_DAILY_LIMIT minus the ledger) can serve. Refreshes "
+            "(OMDB_REFRESH_DAYS) count only once no movie of any year waits for its first rating."
         ),
     )
     def omdb_backlog(
