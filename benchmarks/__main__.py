@@ -224,9 +224,11 @@ class Run:
         self.add({"name": SANDBOX_THROUGHPUT, **result})
 
     def long_run(self) -> None:
-        days = long_run.QUICK_DAYS if self.mode == "quick" else long_run.FULL_DAYS
-        log(f"{long_run.NAME}: {days} simulated days in steps of {long_run.STEP_DAYS}")
-        self.add(long_run.run(self.workdir / "long_run", days, log=lambda line: None))
+        quick = self.mode == "quick"
+        days = long_run.QUICK_DAYS if quick else long_run.FULL_DAYS
+        step = long_run.QUICK_STEP_DAYS if quick else long_run.FULL_STEP_DAYS
+        log(f"{long_run.NAME}: {days} simulated days in steps of {step}")
+        self.add(long_run.run(self.workdir / "long_run", days, step, log=lambda line: None))
 
     # ------------------------------------------------------------------ driver
     def _guard(self, label: str, fn, *args) -> None:
