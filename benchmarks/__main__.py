@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import backfill_overhead, memory, rate_limited_import, resync_unchanged, seed_baseline
+from benchmarks import backfill_overhead, long_run, memory, rate_limited_import, resync_unchanged, seed_baseline
 from benchmarks import unthrottled_import
 from benchmarks.harness import (
     REPO, Parallel, Sandbox, load_average, log, machine_info, postgres_reachable, postgres_warehouse,
@@ -41,6 +41,7 @@ MEASUREMENTS = {
     backfill_overhead.NAME: backfill_overhead.DESCRIPTION,
     SANDBOX_THROUGHPUT: "the sandbox's own speed at zero latency (benchmarks/sandbox_throughput.py, "
                         "when present): it must never be what a benchmark measures",
+    long_run.NAME: long_run.DESCRIPTION,
 }
 
 YEAR = 2024
@@ -222,6 +223,13 @@ class Run:
         result = run_sandbox_throughput(module, quick=self.mode == "quick", workdir=self.workdir)
         self.add({"name": SANDBOX_THROUGHPUT, **result})
 
+    def long_run(self) -> None:
+        quick = self.mode == "quick"
+        days = long_run.QUICK_DAYS if quick else long_run.FULL_DAYS
+        step = long_run.QUICK_STEP_DAYS if quick else long_run.FULL_STEP_DAYS
+        log(f"{long_run.NAME}: {days} simulated days in steps of {step}")
+        self.add(long_run.run(self.workdir / "long_run", days, step, log=lambda line: None))
+
     # ------------------------------------------------------------------ driver
     def _guard(self, label: str, fn, *args) -> None:
         try:
@@ -243,6 +251,8 @@ class Run:
             self._guard(backfill_overhead.NAME, self.backfill)
         if self.want(SANDBOX_THROUGHPUT):
             self._guard(SANDBOX_THROUGHPUT, self.sandbox_throughput)
+        if self.want(long_run.NAME):
+            self._guard(long_run.NAME, self.long_run)
         order = list(MEASUREMENTS)
         self.records.sort(key=lambda r: (order.index(r["name"]), -r.get("max_rps", 0)))
         result = {
@@ -284,7 +294,8 @@ def run_sandbox_throughput(module, *, quick: bool, workdir: Path) -> dict:
 def summary_line(record: dict) -> str:
     keys = ("max_rps", "movies", "requests", "seconds", "efficiency", "requests_per_movie", "floor_seconds",
             "rate_limited_429", "movies_per_s", "speedup", "cpu_seconds", "ratio_to_first_import",
-            "peak_rss_mb", "seconds_per_partition", "partitions")
+            "peak_rss_mb", "seconds_per_partition", "partitions", "days", "years_differing",
+            "omdb_unasked", "failed_runs")
     fields = ", ".join(f"{k}={record[k]}" for k in keys if k in record)
     met = record.get("met") or {}
     verdict = "" if not met else ("  [goals met]" if all(met.values()) else

@@ -14,7 +14,6 @@ that requests nothing returns a SkipReason saying why, in words meant for the pe
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,12 +22,7 @@ from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from cinegraph_assets.automation import clock
 from cinegraph_assets.automation.backfill import BackfillCursor, plan_backfill
-from cinegraph_assets.automation.changes import (
-    CHANGES_RETENTION_DAYS,
-    ChangesCursor,
-    read_changes,
-    year_of_details,
-)
+from cinegraph_assets.automation.changes import MAX_LOOKUP_ATTEMPTS, MAX_LOOKUP_BACKLOG, ChangesCursor
 from cinegraph_assets.automation.instance_state import (
     active_years,
     active_years_of_job,
@@ -52,7 +46,8 @@ from cinegraph_assets.oscars.source import OscarsSourceError, fetch_oscars_sourc
 from cinegraph_assets.partitions import release_years
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.settings import setting
-from cinegraph_assets.tmdb.client import NotFound, TMDbError
+from cinegraph_assets.tmdb import changes as changes_feed
+from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbError
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog, ratings
 
@@ -68,7 +63,10 @@ PROGRESS_INTERVAL_SECONDS = 60
 #: Changed ids the warehouse does not know are looked up (one light /movie/{id} each) to learn their
 #: year; at most this many per tick, newest ids first (see tmdb_changes).
 MAX_UNKNOWN_LOOKUPS_PER_TICK = 300
-LOOKUP_WORKERS = 8
+#: The sensor's requests give up sooner than a run's: a tick has a minute, and the next tick (or the
+#: next lookup) tries again anyway.
+SENSOR_MAX_RETRIES = 2
+SENSOR_BACKOFF_MAX_SECONDS = 4.0
 
 
 def partition_year_range(now: datetime) -> tuple[int, int]:
@@ -145,22 +143,6 @@ def _first_import_day(instance: dg.DagsterInstance) -> date | None:
     return datetime.fromtimestamp(result.records[0].timestamp, tz=timezone.utc).date()
 
 
-def _look_up_years(client, ids: list[int]) -> tuple[dict[int, int | None], int]:
-    """Release year of each id from a plain /movie/{id} (no appended parts). 404: deleted, skipped.
-
-    A few requests at once (the client is thread-safe and shares the instance's rate limit): one
-    after another, 300 lookups at TMDb's ~150 ms latency would outlast the sensor tick.
-    """
-
-    def year_of(tmdb_id: int) -> int | None:
-        body = client.get(f"/movie/{tmdb_id}")
-        return None if isinstance(body, NotFound) else year_of_details(body)
-
-    with ThreadPoolExecutor(max_workers=LOOKUP_WORKERS) as pool:
-        years = dict(zip(ids, pool.map(year_of, ids)))
-    return years, len(ids)
-
-
 def tmdb_changes_sensor(
     default_status: dg.DefaultSensorStatus, minimum_interval_seconds: int = 300
 ) -> dg.SensorDefinition:
@@ -170,9 +152,11 @@ def tmdb_changes_sensor(
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
         description=(
-            "Reads TMDb's /movie/changes from its cursor (the last UTC day fully read) to yesterday, "
-            "in windows of at most 14 days and every page, marks the changed movies, and re-syncs "
-            "only the years they belong to, so the details asset refetches exactly those movies."
+            "Reads TMDb's /movie/changes from its cursor (the last UTC day fully read, and the page "
+            "reached in the window being read) to yesterday, every page, as far as a tick's time "
+            "budget allows; marks the changed movies and re-syncs only the imported years they "
+            "belong to, so the details asset refetches exactly those movies. Unknown ids are looked "
+            "up (a few hundred a tick, the rest wait in the cursor) to find new movies of imported years."
         ),
     )
     def tmdb_changes(
@@ -188,13 +172,20 @@ def evaluate_tmdb_changes(
 ) -> dg.SensorResult:
     """One tick of tmdb_changes (see the module and the sensor's description).
 
+    Reading: page by page from the cursor's position, within changes_feed.TICK_BUDGET_SECONDS; a
+    tick may stop mid-window and the next one goes on from there (the ids read so far are acted on
+    now). Only years that were imported are re-synced: a changed movie whose year was never
+    imported is the backfill's to import with that year.
+
     Unknown ids: a changed id the warehouse has never seen may be a new movie of a year we already
     imported. Its year cannot be known from the feed, so it is looked up with one light
-    /movie/{id} request (at most MAX_UNKNOWN_LOOKUPS_PER_TICK, newest ids first). If its year is
-    imported, that year is re-synced and its discovery picks the movie up as new; otherwise the
-    backfill will import it with its year. Beyond the cap, the oldest unknown ids are left out: they
-    are almost all movies of years not imported yet, and the daily sync's discovery of the current
-    and previous year finds the new releases among them anyway.
+    /movie/{id} request (at most MAX_UNKNOWN_LOOKUPS_PER_TICK, newest ids first; adult ids are
+    skipped unless TMDB_INCLUDE_ADULT, as discovery would leave them out). If its year is imported,
+    that year is re-synced and its discovery picks the movie up as new; otherwise the backfill will
+    import it with its year. A lookup that fails is tried again on the next ticks (at most
+    MAX_LOOKUP_ATTEMPTS), never holding up the rest. Beyond the cap, the older unknown ids wait in
+    the cursor for the next ticks (at most MAX_LOOKUP_BACKLOG): one of them may be an old movie
+    whose date moved into an imported year, which no other path would bring in.
     """
     now = clock.utc_now()
     instance = context.instance
@@ -225,21 +216,14 @@ def evaluate_tmdb_changes(
         else:
             requests[year] = f"tmdb_changes:pending:{cursor.read_through}:{year}"
 
-    new_cursor = ChangesCursor(read_through=read_through.isoformat(), last_read=cursor.last_read)
+    new_cursor = ChangesCursor(last_read=cursor.last_read, lookup_retries=dict(cursor.lookup_retries))
+    new_cursor.at(cursor.position(read_through))
     messages: list[str] = []
-    if read_through >= yesterday:
-        messages.append(
-            f"Changes are read through {read_through} (UTC); {now.date()} is read once the day is over."
-        )
-    elif (yesterday - read_through).days > CHANGES_RETENTION_DAYS:
-        # Too far behind to trust the feed: refresh every imported year in full instead.
-        message = (
-            f"The changes cursor ({read_through}) is {(yesterday - read_through).days} days back, "
-            f"further than the {CHANGES_RETENTION_DAYS} days TMDb is trusted to keep changes: "
-            f"falling back to a full refresh of the {len(imported)} imported year(s)."
-        )
-        context.log.warning(message)
-        messages.append(message)
+
+    def full_refresh(why: str) -> None:
+        """Refresh every imported year in full (every id marked changed): nothing can be missed."""
+        context.log.warning(why)
+        messages.append(why)
         with warehouse.engine.begin() as conn:
             for year in sorted(imported):
                 ids = catalog.discovered_ids(conn, year) | catalog.year_movie_ids(conn, year)
@@ -248,56 +232,25 @@ def evaluate_tmdb_changes(
             if year in running:
                 still_pending.append(year)
             else:
-                requests.setdefault(year, f"tmdb_changes:full_refresh:{yesterday}:{year}")
-        new_cursor.read_through = yesterday.isoformat()
+                requests[year] = f"tmdb_changes:full_refresh:{yesterday}:{year}"
+
+    if read_through >= yesterday and not (cursor.lookup_backlog or cursor.lookup_retries):
+        messages.append(
+            f"Changes are read through {read_through} (UTC); {now.date()} is read once the day is over."
+        )
+    elif (yesterday - read_through).days > changes_feed.CHANGES_RETENTION_DAYS:
+        # Too far behind to trust the feed: refresh every imported year in full instead.
+        full_refresh(
+            f"The changes cursor ({read_through}) is {(yesterday - read_through).days} days back, "
+            f"further than the {changes_feed.CHANGES_RETENTION_DAYS} days TMDb is trusted to keep "
+            f"changes: falling back to a full refresh of the {len(imported)} imported year(s).")
+        new_cursor.at(changes_feed.FeedPosition(yesterday))
+        new_cursor.lookup_retries, new_cursor.lookup_backlog = {}, []
         new_cursor.last_read = {"full_refresh_at": now.isoformat(), "years": len(imported)}
     else:
-        with tmdb.client(warehouse_url=warehouse.url) as client:
-
-            def fetch_page(start: date, end: date, page: int) -> dict:
-                body = client.get("/movie/changes", {"start_date": start.isoformat(),
-                                                     "end_date": end.isoformat(), "page": page})
-                if isinstance(body, NotFound):
-                    raise TMDbError("TMDb answered 404 for /movie/changes")
-                return body
-
-            read = read_changes(fetch_page, read_through, yesterday)
-            ids = sorted(read.changed)
-            with warehouse.engine.connect() as conn:
-                known_years = catalog.years_of_movies(conn, ids)
-            unknown = sorted((i for i, y in known_years.items() if y is None), reverse=True)
-            looked_up, lookups = _look_up_years(client, unknown[:MAX_UNKNOWN_LOOKUPS_PER_TICK])
-        with warehouse.engine.begin() as conn:
-            marked = catalog.mark_changed(conn, ids, now)
-        years_known = {y for y in known_years.values() if y is not None}
-        years_new = {y for y in looked_up.values() if y is not None and y in imported}
-        changed_years = {y for y in years_known | years_new if first_year <= y <= last_year}
-        span = f"{read.first_day}..{read.last_day}"
-        for year in sorted(changed_years, reverse=True):
-            if year in running:
-                still_pending.append(year)
-            else:
-                requests.setdefault(year, f"tmdb_changes:{span}:{year}")
-        new_cursor.read_through = read.last_day.isoformat()
-        new_cursor.last_read = {
-            "days": span, "pages": read.pages, "changed_ids": len(ids), "marked": marked,
-            "unknown_ids": len(unknown), "looked_up": lookups, "years": len(changed_years),
-        }
-        summary = (
-            f"Read {span}: {read.pages} page(s), {len(ids)} changed id(s), {marked} known; "
-            f"{len(unknown)} unknown, {lookups} looked up ({len(years_new)} new in imported years); "
-            f"{len(changed_years)} year(s) to re-sync."
-        )
-        if len(unknown) > lookups:
-            summary += (f" {len(unknown) - lookups} unknown id(s) beyond the lookup cap were left to "
-                        "the backfill and the daily sync.")
-        context.log.info(summary)
-        messages.append(summary)
-        if read.stopped_early:
-            messages.append("Stopped early to stay within the tick's time budget; continuing next tick.")
-        if read.error:
-            context.log.warning(f"Reading changes stopped at {read.error}; retrying next tick.")
-            messages.append(f"Stopped at {read.error}; retrying next tick.")
+        _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yesterday, imported,
+                           (first_year, last_year), running, requests, still_pending, messages,
+                           full_refresh)
 
     new_cursor.pending_years = sorted(set(still_pending), reverse=True)
     if still_pending:
@@ -316,6 +269,121 @@ def evaluate_tmdb_changes(
     return dg.SensorResult(skip_reason=" ".join(messages), cursor=new_cursor.to_json())
 
 
+def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yesterday, imported,
+                       year_range, running, requests, still_pending, messages, full_refresh) -> None:
+    """Read what the budget allows, mark the changed movies, and choose the years to re-sync."""
+    include_adult = tmdb.resolved().include_adult
+    with tmdb.client(warehouse_url=warehouse.url) as client:
+        client.max_retries = min(client.max_retries, SENSOR_MAX_RETRIES)
+        client.backoff_max_seconds = min(client.backoff_max_seconds, SENSOR_BACKOFF_MAX_SECONDS)
+
+        def fetch_page(start: date, end: date, page: int) -> dict:
+            body = client.get("/movie/changes", {"start_date": start.isoformat(),
+                                                 "end_date": end.isoformat(), "page": page})
+            if isinstance(body, NotFound):
+                raise TMDbError("TMDb answered 404 for /movie/changes")
+            return body
+
+        try:
+            read = changes_feed.read_changes(
+                fetch_page, new_cursor.position(new_cursor.read_through_date), yesterday)
+        except TMDbAuthError:
+            raise
+        except TMDbError as exc:
+            # Nothing read (an outage of the feed): the cursor stays where it is, and the years
+            # waiting for a finished run are still requested.
+            why = f"TMDb's changes feed did not answer ({exc}); reading resumes from " \
+                  f"{new_cursor.read_through} on the next tick."
+            context.log.warning(why)
+            messages.append(why)
+            return
+        skipped_adult = {i for i, adult in read.changed.items() if adult is True and not include_adult}
+        ids = sorted(read.changed)
+        waiting = {int(i) for i in cursor.lookup_retries} | set(cursor.lookup_backlog)
+        with warehouse.engine.connect() as conn:
+            known_years = catalog.years_of_movies(conn, ids)
+            known_meanwhile = catalog.years_of_movies(conn, sorted(waiting))  # a re-sync found them
+        # Adult ids the warehouse does not know: discovery would leave them out, so a lookup (and a
+        # re-sync of their year) would be spent for nothing. A known one is followed like any other.
+        unknown = sorted((i for i in ids if i not in known_years and i not in skipped_adult), reverse=True)
+        # Newest first: new movies have the highest ids. What the cap leaves waits for the next tick.
+        queue = sorted((set(unknown) | waiting) - set(known_years) - set(known_meanwhile), reverse=True)
+        to_look_up = queue[:MAX_UNKNOWN_LOOKUPS_PER_TICK]
+        lookups = changes_feed.look_up_years(client.get, to_look_up)
+    with warehouse.engine.begin() as conn:
+        marked = catalog.mark_changed(conn, ids, now)
+
+    new_cursor.lookup_retries = {}
+    waiting_next = lookups.not_started + queue[MAX_UNKNOWN_LOOKUPS_PER_TICK:]
+    new_cursor.lookup_backlog = waiting_next[:MAX_LOOKUP_BACKLOG]
+    given_up = []
+    for tmdb_id in lookups.failed:
+        attempts = cursor.lookup_retries.get(str(tmdb_id), 0) + 1
+        if attempts < MAX_LOOKUP_ATTEMPTS:
+            new_cursor.lookup_retries[str(tmdb_id)] = attempts
+        else:
+            given_up.append(tmdb_id)
+    first_year, last_year = year_range
+    years_known = {y for years in known_years.values() for y in years}
+    years_new = {y for y in lookups.years.values() if y is not None}
+    # Only years already imported: a movie that moved into a year never imported waits for the
+    # backfill to import that year whole (at its own pace), never through the back door here.
+    changed_years = {y for y in years_known | years_new if first_year <= y <= last_year and y in imported}
+    position = read.position
+    span = (f"{read.first_day}..{position.read_through if position.window_end is None else position.window_end}"
+            if read.first_day else f"nothing new after {position.read_through}")
+    # Unique per tick that found something: a tick of lookups only, or one that stopped mid-window,
+    # must not share a run key with another (the daemon drops a repeated key).
+    run_key_part = span if read.first_day else f"lookups@{now.isoformat(timespec='seconds')}"
+    if position.window_end:
+        run_key_part += f":to-page-{position.next_page - 1}"
+    for year in sorted(changed_years, reverse=True):
+        if year in running:
+            still_pending.append(year)
+        else:
+            requests.setdefault(year, f"tmdb_changes:{run_key_part}:{year}")
+    new_cursor.at(position)
+    new_cursor.last_read = {
+        "days": span, "pages": read.pages, "changed_ids": len(ids), "marked": marked,
+        "unknown_ids": len(unknown), "looked_up": len(to_look_up) - len(lookups.not_started),
+        "lookup_failures": len(lookups.failed),
+        "lookup_backlog": len(new_cursor.lookup_backlog),
+        "adult_skipped": len(skipped_adult), "years": len(changed_years),
+    }
+    summary = (
+        f"Read {span}" + (f" (to page {position.next_page - 1} of the window ending {position.window_end})"
+                          if position.window_end else "")
+        + f": {read.pages} page(s), {len(ids)} changed id(s), {marked} known; "
+        f"{len(unknown)} unknown, {len(to_look_up) - len(lookups.not_started)} looked up "
+        f"({len(years_new)} year(s) learned), "
+        f"{len(skipped_adult)} adult id(s) skipped; {len(changed_years)} imported year(s) to re-sync."
+    )
+    if new_cursor.lookup_backlog:
+        summary += (f" {len(new_cursor.lookup_backlog)} unknown id(s) beyond the lookup cap wait for "
+                    "the next tick.")
+    if len(waiting_next) > MAX_LOOKUP_BACKLOG:
+        summary += (f" {len(waiting_next) - MAX_LOOKUP_BACKLOG} older unknown id(s) were left to the "
+                    "backfill.")
+    context.log.info(summary)
+    messages.append(summary)
+    if lookups.failed:
+        context.log.warning(f"{len(lookups.failed)} lookup(s) failed "
+                            f"({', '.join(sorted(set(lookups.failed.values())))}); tried again next tick"
+                            + (f", except {len(given_up)} given up after {MAX_LOOKUP_ATTEMPTS} attempts"
+                               if given_up else "") + ".")
+    if read.stopped_early:
+        messages.append("Stopped to stay within the tick's time budget; the next tick continues "
+                        f"from page {position.next_page} of the window.")
+    if read.error:
+        context.log.warning(f"Reading changes stopped at {read.error}; retrying next tick.")
+        messages.append(f"Stopped at {read.error}; retrying next tick.")
+    if read.truncated_days:
+        full_refresh(
+            f"TMDb lists more than {changes_feed.MAX_PAGES_PER_QUERY} pages of changes for "
+            f"{', '.join(map(str, read.truncated_days))}, more than it serves: the rest of that day "
+            f"cannot be read, so the {len(imported)} imported year(s) are refreshed in full.")
+
+
 # ------------------------------------------------------------------------------------ omdb_backlog
 
 
@@ -328,7 +396,8 @@ def omdb_backlog_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefi
         description=(
             "Once the OMDb quota has reset (UTC midnight), requests omdb_ratings runs for the years "
             "with movies waiting for ratings, most recent year first, as many as the day's "
-            "remaining quota (OMDB_DAILY_LIMIT minus the ledger) can serve."
+            "remaining quota (OMDB_DAILY_LIMIT minus the ledger) can serve. Refreshes "
+            "(OMDB_REFRESH_DAYS) count only once no movie of any year waits for its first rating."
         ),
     )
     def omdb_backlog(
@@ -409,6 +478,17 @@ def _last_loaded_sha(instance: dg.DagsterInstance) -> str | None:
     return getattr(value, "value", value)
 
 
+def _reload_state(instance: dg.DagsterInstance, requested: dict | None) -> str | None:
+    """What became of the reload the sensor requested: "loaded", "failed", "running" (also while
+    the daemon has not launched it yet), or None when none was requested."""
+    if not requested:
+        return None
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/run_key": requested["run_key"]}), limit=1)
+    if not runs or runs[0].status in NOT_FINISHED_STATUSES:
+        return "running"
+    return "loaded" if runs[0].status == dg.DagsterRunStatus.SUCCESS else "failed"
+
+
 def oscars_source_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefinition:
     @dg.sensor(
         name="oscars_source_changed",
@@ -431,40 +511,56 @@ def oscars_source_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDef
         except OscarsSourceError as exc:
             raise dg.Failure(description=str(exc)) from None
         previous = json.loads(context.cursor) if context.cursor else {}
-        baseline = previous.get("sha256") or _last_loaded_sha(context.instance)
-        cursor = json.dumps({"sha256": snapshot.sha256, "status": snapshot.status,
-                             "checked_at": clock.utc_now().isoformat(timespec="seconds")})
+        # The baseline is what a run actually loaded: a reload that failed leaves it where it was,
+        # so it is requested again (with a new run key) instead of being taken as done.
+        baseline = previous.get("loaded_sha256", previous.get("sha256")) or _last_loaded_sha(context.instance)
+        requested = previous.get("requested")
+        reload_state = _reload_state(context.instance, requested)
+        if reload_state == "loaded":
+            baseline, requested = requested["sha256"], None
+
+        def cursor_with(requested_now: dict | None) -> str:
+            return json.dumps({"sha256": snapshot.sha256, "loaded_sha256": baseline,
+                               "requested": requested_now, "status": snapshot.status,
+                               "checked_at": clock.utc_now().isoformat(timespec="seconds")})
+
         if snapshot.error:
             context.log.warning(f"Oscar source unreachable, cached copy used: {snapshot.error}")
         if baseline is None:
-            return dg.SensorResult(cursor=cursor, skip_reason=(
+            return dg.SensorResult(cursor=cursor_with(None), skip_reason=(
                 f"Oscar nominations were never loaded; each year's sync loads them. Watching "
                 f"{snapshot.source} from now on (sha256 {snapshot.sha256[:12]})."
             ))
         if baseline == snapshot.sha256:
-            return dg.SensorResult(cursor=cursor, skip_reason=(
+            return dg.SensorResult(cursor=cursor_with(None), skip_reason=(
                 f"The Oscar source is unchanged (sha256 {snapshot.sha256[:12]}, {snapshot.status})"
                 + (f"; the server could not be reached: {snapshot.error}" if snapshot.error else "")
                 + "."
             ))
+        if reload_state == "running":
+            return dg.SensorResult(cursor=cursor_with(requested), skip_reason=(
+                f"The reload of the Oscar source (sha256 {requested['sha256'][:12]}) is under way."))
         table = parse_oscars_tsv(snapshot.read_text())
         first_year, last_year = partition_year_range(clock.utc_now())
         years = sorted({n.film_year for n in table.nominations if first_year <= n.film_year <= last_year})
         if not years:
-            return dg.SensorResult(cursor=cursor, skip_reason="The Oscar source changed but names "
-                                   "no film year inside the catalog's partitions.")
+            return dg.SensorResult(cursor=cursor_with(None), skip_reason="The Oscar source changed but "
+                                   "names no film year inside the catalog's partitions.")
+        attempt = requested["attempt"] + 1 if requested and requested["sha256"] == snapshot.sha256 else 1
+        run_key = f"oscars_source:{snapshot.sha256[:16]}" + (f":attempt{attempt}" if attempt > 1 else "")
         context.log.info(f"Oscar source changed ({baseline[:12]} -> {snapshot.sha256[:12]}): "
-                         f"reloading film years {years[0]}..{years[-1]}")
+                         f"reloading film years {years[0]}..{years[-1]}"
+                         + (f" (attempt {attempt}: the last reload failed)" if attempt > 1 else ""))
         return dg.SensorResult(
             run_requests=[dg.RunRequest(
-                run_key=f"oscars_source:{snapshot.sha256[:16]}",
+                run_key=run_key,
                 tags={
                     "dagster/asset_partition_range_start": str(years[0]),
                     "dagster/asset_partition_range_end": str(years[-1]),
                     TRIGGER_TAG: "oscars_source_changed",
                 },
             )],
-            cursor=cursor,
+            cursor=cursor_with({"sha256": snapshot.sha256, "run_key": run_key, "attempt": attempt}),
         )
 
     return oscars_source_changed

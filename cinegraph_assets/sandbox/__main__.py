@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 
 from cinegraph_assets.sandbox import exports, omdb, oscars
 from cinegraph_assets.sandbox.catalog import SCALES, CatalogOptions
-from cinegraph_assets.sandbox.control import FAULT_KINDS, Settings
+from cinegraph_assets.sandbox.control import DEFAULT_FAULT_KINDS, FAULT_KINDS, Settings
 from cinegraph_assets.sandbox.server import Sandbox, SandboxServer
 
 
@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--change-rate", type=float, default=0.005, help="share of live movies changed per day")
     cat.add_argument("--delete-rate", type=float, default=0.0002, help="share of live movies deleted per day")
     cat.add_argument("--new-per-day", type=int, default=None, help="movies added per day (default 5 demo, 300 bench)")
+    cat.add_argument("--new-year-moves", type=int, default=0,
+                     help="movies a day whose release date is corrected across New Year (Dec 31 <-> Jan 1)")
     auth = p.add_argument_group("keys")
     auth.add_argument("--tmdb-api-key", default="sandbox")
     auth.add_argument("--tmdb-access-token", default="sandbox-token")
@@ -76,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--max-rps", type=float, default=0.0, help="0: unlimited")
     faults.add_argument("--max-connections", type=int, default=0, help="0: unlimited")
     faults.add_argument("--fault-rate", type=float, default=0.0)
-    faults.add_argument("--fault-kinds", type=_fault_kinds, default=",".join(FAULT_KINDS))
+    faults.add_argument("--fault-kinds", type=_fault_kinds, default=",".join(DEFAULT_FAULT_KINDS),
+                        help=f"drawn among {','.join(FAULT_KINDS)} (404: a CDN's 404 without TMDb's code 34)")
     faults.add_argument("--slow-seconds", type=float, default=20.0)
     faults.add_argument("--churn", type=float, default=0.0, help="popularity churn strength (0 off, 0.5 strong)")
     return p
@@ -90,7 +93,8 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         seed=args.seed, scale=args.scale,
         start_date=args.start_date or datetime.now(timezone.utc).date(),
         year_sizes=dict(args.year_size), crowded_dates=crowded,
-        change_rate=args.change_rate, delete_rate=args.delete_rate, new_per_day=args.new_per_day)
+        change_rate=args.change_rate, delete_rate=args.delete_rate, new_per_day=args.new_per_day,
+        new_year_moves=args.new_year_moves)
     settings = Settings(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, max_rps=args.max_rps,
                         max_connections=args.max_connections, fault_rate=args.fault_rate,
                         fault_kinds=args.fault_kinds, slow_seconds=args.slow_seconds, churn=args.churn,

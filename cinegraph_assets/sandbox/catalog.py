@@ -97,6 +97,9 @@ class CatalogOptions:
     change_rate: float = 0.005  # share of live movies changed per sandbox day (real: ~5,700/1.2M)
     delete_rate: float = 0.0002
     new_per_day: int | None = None  # None: 5 (demo) or 300 (bench)
+    #: movies a day whose release date is corrected across New Year (Dec 31 <-> Jan 1), as happens
+    #: with end-of-year premieres: each leaves one year for the next or the previous
+    new_year_moves: int = 0
 
     def resolved_crowded(self) -> dict[date, int]:
         if self.crowded_dates is not None:
@@ -321,12 +324,54 @@ class Catalog:
             self.deleted[i] = True
             self.version[i] += 1
             events.append((int(self.ids[i]), None, "deleted"))
+        moved += self._move_across_new_year(day, o.new_year_moves, events)
         added = self._add_new(day, rng, o.resolved_new_per_day(), events)
         order = rng.permutation(len(events))  # the real list is in no particular order
         for k in order:
             movie_id, adult_flag, kind = events[int(k)]
             self._log(day, movie_id, adult_flag, kind)
         return {"changed": len(changed), "deleted": len(doomed), "added": added, "moved_year": moved}
+
+    def _move_across_new_year(self, day: int, n: int, events: list) -> int:
+        """Move `n` live movies dated within a week of a recent New Year to the other side of it:
+        Dec 31 - k becomes Jan 1 + k of the next year and back (its own random stream, so the
+        other changes of the day are the same with or without these)."""
+        if n <= 0:
+            return 0
+        rng = np.random.default_rng([self.seed, day, 2])
+        year = from_day(day).year
+        boundaries = np.array([to_day(date(y, 1, 1)) for y in (year - 1, year, year + 1)])
+        near = np.abs(self.day[:, None].astype(np.int64) - boundaries[None, :]).min(axis=1) <= 7
+        candidates = np.flatnonzero(near & ~self.deleted & (self.day != NO_DATE))
+        if len(candidates) == 0:
+            return 0
+        for i in rng.choice(candidates, size=min(n, len(candidates)), replace=False):
+            i = int(i)
+            current = from_day(int(self.day[i]))
+            if current.month == 12:  # Dec 31 - k -> Jan 1 + k
+                new = date(current.year + 1, 1, 1) + timedelta(days=31 - current.day)
+            else:  # Jan 1 + k -> Dec 31 - k
+                new = date(current.year - 1, 12, 31) - timedelta(days=current.day - 1)
+            self.day[i] = to_day(new)
+            self.version[i] += 1
+            events.append((int(self.ids[i]), bool(self.adult[i]), "release_date"))
+        return min(n, len(candidates))
+
+    def edit(self, movie_id: int, release_date: str) -> dict:
+        """An editor corrects a live movie's primary release date today ("" removes it); the edit
+        shows in today's changes, read once the day is over."""
+        new_day = NO_DATE if release_date == "" else to_day(date.fromisoformat(release_date))
+        with self.lock:
+            i = self.index_of(movie_id)
+            if i is None or self.deleted[i]:
+                raise ValueError(f"no live movie {movie_id}")
+            self.day[i] = new_day
+            self.version[i] += 1
+            self._log(self.today, movie_id, bool(self.adult[i]), "release_date")
+            self.state_version += 1
+            self._query_cache.clear()
+            self._by_day = None
+            return self._row(i)
 
     def _add_new(self, day: int, rng: np.random.Generator, n: int, events: list) -> int:
         if n <= 0:

@@ -11,7 +11,10 @@ import time
 from collections import OrderedDict, defaultdict, deque
 from dataclasses import asdict, dataclass, fields
 
-FAULT_KINDS = ("500", "502", "503", "reset", "slow", "truncated")
+FAULT_KINDS = ("500", "502", "503", "reset", "slow", "truncated", "404")
+#: The kinds drawn unless told otherwise. "404" (a CDN's 404 without TMDb's code 34, as real caches
+#: and edge nodes answer now and then) is asked for explicitly.
+DEFAULT_FAULT_KINDS = ("500", "502", "503", "reset", "slow", "truncated")
 
 
 @dataclass
@@ -23,10 +26,13 @@ class Settings:
     max_rps: float = 0.0  # 0: unlimited
     max_connections: int = 0  # 0: unlimited (TMDb allows about 20 per IP)
     fault_rate: float = 0.0
-    fault_kinds: str = ",".join(FAULT_KINDS)
+    fault_kinds: str = ",".join(DEFAULT_FAULT_KINDS)
     slow_seconds: float = 20.0
     churn: float = 0.0
     omdb_daily_limit: int = 1000
+    #: API path prefixes that are down (503, TMDb's "Service offline"), comma-separated, e.g.
+    #: "/3/movie/changes" for an outage of the changes feed alone. Empty: everything answers.
+    outage: str = ""
 
     def update(self, values: dict) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -39,8 +45,10 @@ class Settings:
             if isinstance(current, str):
                 value = ",".join(value) if isinstance(value, list) else str(value)
                 bad = [k for k in value.split(",") if k and k not in FAULT_KINDS]
-                if bad:
+                if name == "fault_kinds" and bad:
                     raise ValueError(f"unknown fault kind(s) {bad}; use {', '.join(FAULT_KINDS)}")
+                if name == "outage" and any(p and not p.startswith("/") for p in value.split(",")):
+                    raise ValueError("outage lists path prefixes such as /3/movie/changes")
             elif isinstance(current, int) and not isinstance(current, bool):
                 value = int(value)
             else:
@@ -55,6 +63,10 @@ class Settings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def is_down(self, path: str) -> bool:
+        """Whether `path` falls under one of the prefixes of a running outage."""
+        return any(prefix and path.startswith(prefix) for prefix in self.outage.split(","))
 
 
 class RateLimiter:

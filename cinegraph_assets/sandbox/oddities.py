@@ -8,6 +8,12 @@ Steered at runtime (never by default):
     GET  /_sandbox/oddities            -> the current choice
     POST /_sandbox/oddities {}         -> back to normal answers
 
+Two more answer with an error instead of the movie: `broken` ids answer HTTP 500 (TMDb's code 11)
+every time, as a movie whose details TMDb cannot build does; `transient_404` maps an id to how many
+of its next requests get a CDN's 404 (HTML, no TMDb code 34) before it answers normally again:
+
+    POST /_sandbox/oddities {"broken": [607], "transient_404": {"608": 3}}
+
 An oversized answer is the movie's real body with extra cast members (distinct credit ids, so it is
 valid data, only far too much of it); a mistyped one has a string for `genres`, a number for `title`,
 a word for `runtime` and an object for `credits.cast`.
@@ -17,6 +23,8 @@ from __future__ import annotations
 
 import json
 import threading
+
+from cinegraph_assets.sandbox import responses as r
 
 DEFAULT_OVERSIZED_BYTES = 5 * 1024 * 1024
 _MOVIE_PATH_PARTS = 3  # /3/movie/{id}
@@ -30,10 +38,13 @@ class Oddities:
         self.oversized: set[int] = set()
         self.mistyped: set[int] = set()
         self.oversized_bytes = DEFAULT_OVERSIZED_BYTES
+        self.broken: set[int] = set()
+        self.transient_404: dict[int, int] = {}
 
     def configure(self, values: dict) -> dict:
-        """Replace the choice with `values` (keys oversized, mistyped, oversized_bytes)."""
-        unknown = sorted(set(values) - {"oversized", "mistyped", "oversized_bytes"})
+        """Replace the choice with `values` (keys oversized, mistyped, oversized_bytes, broken,
+        transient_404)."""
+        unknown = sorted(set(values) - {"oversized", "mistyped", "oversized_bytes", "broken", "transient_404"})
         if unknown:
             raise ValueError(f"unknown oddity setting(s): {', '.join(unknown)}")
         oversized = {int(i) for i in values.get("oversized", [])}
@@ -41,14 +52,33 @@ class Oddities:
         size = int(values.get("oversized_bytes", DEFAULT_OVERSIZED_BYTES))
         if size <= 0:
             raise ValueError("oversized_bytes must be greater than 0")
+        broken = {int(i) for i in values.get("broken", [])}
+        transient = {int(i): int(n) for i, n in dict(values.get("transient_404", {})).items()}
         with self._lock:
             self.oversized, self.mistyped, self.oversized_bytes = oversized, mistyped, size
+            self.broken, self.transient_404 = broken, transient
         return self.as_dict()
 
     def as_dict(self) -> dict:
         with self._lock:
             return {"oversized": sorted(self.oversized), "mistyped": sorted(self.mistyped),
-                    "oversized_bytes": self.oversized_bytes}
+                    "oversized_bytes": self.oversized_bytes, "broken": sorted(self.broken),
+                    "transient_404": {str(i): n for i, n in sorted(self.transient_404.items())}}
+
+    def answer(self, path: str):
+        """The error a chosen id answers instead of its movie (details and sub-resources), or None."""
+        parts = [p for p in path.split("/") if p]
+        if len(parts) < _MOVIE_PATH_PARTS or parts[:2] != ["3", "movie"] or not parts[2].isdigit():
+            return None
+        movie_id = int(parts[2])
+        with self._lock:
+            if movie_id in self.broken:
+                return r.internal_error()
+            left = self.transient_404.get(movie_id, 0)
+            if left <= 0:
+                return None
+            self.transient_404[movie_id] = left - 1
+        return r.cdn_not_found()
 
     def movie_id(self, path: str) -> int | None:
         """The id of a /3/movie/{id} details request, else None (sub-resources are left alone)."""

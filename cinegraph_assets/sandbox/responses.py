@@ -78,6 +78,14 @@ def bad_gateway() -> Response:
     return Response(502, body, content_type="text/html", json_body=False)
 
 
+def cdn_not_found() -> Response:
+    # A 404 from a cache or edge node in front of TMDb: HTML, no TMDb status code. Real clients see
+    # these now and then for resources that exist; only code 34 means TMDb itself has no such movie.
+    body = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+            b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>openresty</center>\r\n</body>\r\n</html>\r\n")
+    return Response(404, body, content_type="text/html", json_body=False)
+
+
 # OMDb (bodies verbatim from ../shared/data/omdb/error_bodies/omdb_error_bodies.json)
 def omdb_error(status: int, message: str) -> Response:
     return json_response(status, {"Response": "False", "Error": message})

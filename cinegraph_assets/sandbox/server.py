@@ -112,6 +112,12 @@ class Sandbox:
                 except (ValueError, TypeError, AttributeError) as exc:
                     return r.json_response(400, {"error": str(exc)})
             return r.json_response(200, self.oddities.as_dict())
+        if parts == ["edit"] and method in ("POST", "PUT"):
+            try:
+                values = json.loads(body or b"{}")
+                return r.json_response(200, self.catalog.edit(int(values["id"]), values["release_date"]))
+            except (ValueError, TypeError, KeyError) as exc:
+                return r.json_response(400, {"error": f"send {{\"id\": N, \"release_date\": \"YYYY-MM-DD\"}}: {exc}"})
         if parts == ["health"] or parts == []:
             return r.json_response(200, {"ok": True, "today": self.catalog.today_date.isoformat(),
                                          "movies": len(self.catalog), "seed": self.catalog.seed,
@@ -229,6 +235,14 @@ class Handler(BaseHTTPRequestHandler):
     def _api(self, path: str, params: dict[str, str]) -> r.Response | None:
         sb = self.sb
         delay = sb.latency()
+        if sb.settings.is_down(path):
+            if delay:
+                time.sleep(delay)
+            sb.stats.fault("outage")
+            return r.service_offline()
+        broken = sb.oddities.answer(path)
+        if broken is not None:
+            return broken
         kind, u = sb.faults.draw(sb.settings.fault_rate, sb.settings.fault_kinds)
         if delay:
             time.sleep(delay)
@@ -239,6 +253,8 @@ class Handler(BaseHTTPRequestHandler):
                 sb.stats.record(label, "reset")
                 self._reset()
                 return None
+            if kind == "404" and not path.startswith("/omdb"):
+                return r.cdn_not_found()
             if kind in ("500", "502", "503"):
                 response = {"500": r.internal_error, "502": r.bad_gateway, "503": r.service_offline}[kind]()
                 if path.startswith("/omdb") and kind != "502":

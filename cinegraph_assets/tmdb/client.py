@@ -11,7 +11,9 @@ What it promises:
   exponential backoff, at most ``max_retries`` times (TMDB_MAX_RETRIES).
 - 401 (invalid key, code 7): raises TMDbAuthError at once, no retries, naming TMDB_API_KEY /
   TMDB_ACCESS_TOKEN.
-- 404 (code 34): returned as a NotFound value, not raised: a deleted movie is a fact, not a failure.
+- 404 with TMDb's code 34: returned as a NotFound value, not raised: a deleted movie is a fact, not
+  a failure. A 404 without code 34 (a cache or edge node's HTML page) says nothing about the movie:
+  it is retried like a 5xx and, if it persists, raised as a transient failure ("http_404").
 - Secrets never leave this module: requests puts the api_key into URLs and exception texts, so every
   message that escapes is redacted, and no exception chains to a requests exception.
 """
@@ -49,6 +51,8 @@ MAX_RETRY_AFTER_SECONDS = 120.0
 #: TMDb status codes meaning "your credentials are not accepted" (7 invalid key, 10 suspended,
 #: 3/14 authentication failed). Retrying these only burns requests.
 AUTH_STATUS_CODES = {3, 7, 10, 14}
+#: TMDb's own "The resource you requested could not be found." Only this 404 means "no such movie".
+NOT_FOUND_CODE = 34
 #: Largest body accepted. Real details with all 11 appends are 10-300 KB (the biggest blockbusters
 #: about 1 MB); a body past this is broken, would bloat the staging table and the memory of every
 #: worker, so the movie is recorded as failed ("response_too_large") instead of stored.
@@ -88,7 +92,7 @@ class TMDbRequestError(TMDbError):
 
 @dataclass(frozen=True)
 class NotFound:
-    """TMDb answered 404 (code 34): the resource does not exist (a deleted movie)."""
+    """TMDb answered 404 with code 34: the resource does not exist (a deleted movie)."""
 
     path: str
     status_code: int | None = None
@@ -355,9 +359,13 @@ class TMDbClient:
             return body
         described = f"HTTP {status}" + (f", code {code}" if code is not None else "") + (
             f": {message}" if message else "")
-        if status == 404:
+        if status == 404 and code == NOT_FOUND_CODE:
             self.stats.not_found += 1
             return NotFound(path=path, status_code=code, status_message=message)
+        if status == 404:
+            raise TMDbTransientError(f"TMDb answered 404 without its code {NOT_FOUND_CODE} on "
+                                     f"{self._where(path)} ({described})", status=status, code=code,
+                                     reason="http_404")
         if status == 401 or code in AUTH_STATUS_CODES:
             which = "no credentials were set" if not (self.api_key or self.access_token) else (
                 "the configured credentials were refused")

@@ -63,7 +63,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Reasons movies_needing_details gives, strongest first (a movie gets the first that applies).
-REASONS = ("retry", "new", "vanished", "changed", "stale")
+REASONS = ("retry", "new", "vanished", "changed", "stale", "rediscovered")
 
 # SQLite allows 32,766 bound parameters per statement: IN lists and multi-row VALUES stay under it.
 _IN_CHUNK = 5_000
@@ -208,7 +208,8 @@ def _lock_in_key_order(conn: Connection, table: sa.Table, where) -> list[int]:
     return list(conn.execute(query).scalars())
 
 
-_DISCOVERY_LOCK = 720_4312  # advisory lock key space "discovery of a year" (with the year)
+#: Advisory lock "a discovery is being written" (one key for every year: see record_discovery).
+_DISCOVERY_LOCK = 720_4312
 
 
 # ------------------------------------------------------------------------------------ discovery
@@ -233,12 +234,19 @@ def record_discovery(
         by_id[movie.tmdb_id] = movie
     ids = sorted(by_id)
 
+    d = s.discovered_movies
     if conn.dialect.name == "postgresql":
-        # Two discoveries of one year at once: the second waits for the first's whole result.
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(space)s, %(year)s)",
-                             {"space": _DISCOVERY_LOCK, "year": year})
-    # The year's rows (some will vanish) locked up front in key order, before the upsert.
-    _lock_in_key_order(conn, s.discovered_movies, s.discovered_movies.c.release_year == year)
+        # One discovery written at a time, whatever its year: a movie that moved across New Year
+        # is a row of both adjacent years' discoveries (the daily sync runs them together), so a
+        # lock per year let each transaction hold rows the other one then had to write: deadlock.
+        # Writing a discovery takes a second or two; the HTTP walk before it runs in parallel.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(space)s, 0)", {"space": _DISCOVERY_LOCK})
+        # Every row this writes, locked up front in one key-ordered pass (the year's rows, some of
+        # which will vanish, and the found ids, some filed under another year until now), so the
+        # other writers of these rows, which lock in key order too, wait instead of deadlocking.
+        _lock_in_key_order(conn, d, sa.or_(
+            d.c.release_year == year,
+            d.c.tmdb_id == sa.any_(sa.bindparam("found_ids", ids, type_=postgresql.ARRAY(sa.Integer)))))
     known: set[int] = set()
     for chunk in _chunks(ids, _IN_CHUNK):
         known.update(
@@ -359,8 +367,10 @@ def movies_needing_details(
     - "changed": TMDb reported a change (mark_changed) or discover moved it into this year, after
       the details were fetched;
     - "stale": details older than the policy allows for the movie's age.
+    - "rediscovered": marked deleted (404), but a discovery since returned it again: a movie that
+      discover keeps listing is not gone, so it is asked again (once per discovery that lists it).
     Excluded: ids already staged and not yet normalized, and ids marked deleted (404) unless a
-    change was reported after the deletion.
+    change was reported after the deletion or discovery returned them since.
     """
     now = _utc(now)
     today = now.date()
@@ -372,6 +382,7 @@ def movies_needing_details(
             d.c.vanished_at,
             d.c.changed_at,
             d.c.deleted_at,
+            d.c.last_seen_at,
             m.c.fetched_at,
             m.c.release_date.label("details_release_date"),
             m.c.release_year.label("details_year"),
@@ -395,12 +406,20 @@ def movies_needing_details(
         deleted_at = max(
             (t for t in (_from_db(row.deleted_at), _from_db(row.movie_deleted_at)) if t), default=None
         )
-        if deleted_at is not None and not (changed_at is not None and changed_at > deleted_at):
-            continue
         fetched_at = _from_db(row.fetched_at)
         vanished_at = _from_db(row.vanished_at)
+        last_seen_at = _from_db(row.last_seen_at)
+        rediscovered = False
+        if deleted_at is not None:
+            reported = changed_at is not None and changed_at > deleted_at
+            rediscovered = vanished_at is None and last_seen_at is not None and last_seen_at > deleted_at
+            if not (reported or rediscovered):
+                continue
+            rediscovered = rediscovered and not reported
         if row.failed is not None:
             reason = "retry"
+        elif rediscovered:
+            reason = "rediscovered"
         elif fetched_at is None:
             reason = "new"
         elif vanished_at is not None and fetched_at < vanished_at:
@@ -546,26 +565,31 @@ def mark_changed(conn: Connection, tmdb_ids: list[int], at: datetime) -> int:
     t = s.discovered_movies
     marked = 0
     for chunk in _chunks(_ids(tmdb_ids), _IN_CHUNK):
+        # Key order, as every writer of these rows locks them (a discovery may be writing them).
+        _lock_in_key_order(conn, t, t.c.tmdb_id.in_(chunk))
         marked += conn.execute(t.update().where(t.c.tmdb_id.in_(chunk)).values(changed_at=at)).rowcount
     return marked
 
 
-def years_of_movies(conn: Connection, tmdb_ids: list[int]) -> dict[int, int | None]:
-    """id -> release year for every id asked about: the details' year when the movie has details,
-    else the year discovery put it in, else None (unknown to the warehouse, or undated)."""
+def years_of_movies(conn: Connection, tmdb_ids: list[int]) -> dict[int, set[int]]:
+    """id -> the release years the warehouse files it under, for every id it knows: the year of its
+    details and the year its last discovery put it in. They differ while a move is half-seen (the
+    details say the new year, discovery has not run there yet), and a re-sync must cover both: the
+    details' year discovers it, the discovered year schedules its details. An undated movie known
+    to the warehouse maps to an empty set; ids the warehouse never saw are left out."""
     ids = _ids(tmdb_ids)
-    years: dict[int, int | None] = {i: None for i in ids}
+    years: dict[int, set[int]] = {}
     for chunk in _chunks(ids, _IN_CHUNK):
         d, m = s.discovered_movies, s.movies
         for tmdb_id, year in conn.execute(
             sa.select(d.c.tmdb_id, d.c.release_year).where(d.c.tmdb_id.in_(chunk))
         ):
-            years[tmdb_id] = year
+            years.setdefault(tmdb_id, set()).update([year] if year is not None else [])
         for tmdb_id, year, fetched_at in conn.execute(
             sa.select(m.c.tmdb_id, m.c.release_year, m.c.fetched_at).where(m.c.tmdb_id.in_(chunk))
         ):
             if fetched_at is not None:
-                years[tmdb_id] = year
+                years.setdefault(tmdb_id, set()).update([year] if year is not None else [])
     return years
 
 

@@ -20,6 +20,10 @@ from cinegraph_assets.warehouse.upserts import replace_rows, upsert
 #: Answers after which asking again soon is pointless; retried after OMDB_NOT_FOUND_RETRY_DAYS.
 NOT_FOUND_STATUSES = ("not_found", "incorrect_imdb_id")
 OK = "ok"
+#: Answers that say nothing about the movie (OMDb down, a body that is not JSON, an odd error): they
+#: never replace a good rating, which is refreshed again after FAILED_REFRESH_WAIT instead.
+PASSING_FAILURES = ("unavailable", "parse_error", "omdb_error")
+FAILED_REFRESH_WAIT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -43,20 +47,38 @@ def _joined() -> sa.FromClause:
     return movies.outerjoin(omdb_movies, omdb_movies.c.tmdb_id == movies.c.tmdb_id)
 
 
-def _due(now: datetime, refresh_days: int) -> sa.ColumnElement[bool]:
+def _never_asked() -> sa.ColumnElement[bool]:
+    """Never asked, or asked about another IMDb id than the movie has now."""
+    return sa.or_(omdb_movies.c.tmdb_id.is_(None), omdb_movies.c.imdb_id != movies.c.imdb_id)
+
+
+def refreshes_allowed(conn: Connection) -> bool:
+    """Whether ratings may be refreshed now: only once no movie of any year waits for its first
+    answer (OMDB_REFRESH_DAYS' promise). Otherwise a few recent years' refreshes, due every month,
+    could take the whole daily quota for good and older years would never be rated."""
+    waiting = conn.execute(
+        sa.select(movies.c.tmdb_id).select_from(_joined()).where(_eligible(), _never_asked()).limit(1)
+    ).first()
+    return waiting is None
+
+
+def _due(now: datetime, refresh_days: int, refresh: bool = True) -> sa.ColumnElement[bool]:
     """Whether an eligible movie (joined to its omdb_movies row) should be asked now.
 
-    Never asked (or its IMDb id changed since); rated longer ago than refresh_days; or a failure
-    whose retry_after has passed (not found: after OMDB_NOT_FOUND_RETRY_DAYS; malformed or
-    unavailable answers: the next run).
+    Never asked (or its IMDb id changed since); a failure whose retry_after has passed (not found:
+    after OMDB_NOT_FOUND_RETRY_DAYS; malformed or unavailable answers: the next run); and, when
+    `refresh` (see refreshes_allowed), rated longer ago than refresh_days.
     """
     refresh_before = now - timedelta(days=refresh_days)
-    return sa.or_(
-        omdb_movies.c.tmdb_id.is_(None),
-        omdb_movies.c.imdb_id != movies.c.imdb_id,
-        sa.and_(omdb_movies.c.status == OK, omdb_movies.c.fetched_at < refresh_before),
+    due = [
+        _never_asked(),
         sa.and_(omdb_movies.c.status != OK, omdb_movies.c.retry_after <= now),
-    )
+    ]
+    if refresh:
+        due.append(sa.and_(
+            omdb_movies.c.status == OK, omdb_movies.c.fetched_at < refresh_before,
+            sa.or_(omdb_movies.c.retry_after.is_(None), omdb_movies.c.retry_after <= now)))
+    return sa.or_(*due)
 
 
 def movies_pending_ratings(
@@ -69,11 +91,12 @@ def movies_pending_ratings(
     """The year's movies OMDb should be asked about now, in the order the quota should be spent.
 
     Never-fetched movies first, most popular first; then movies never rated whose earlier answer
-    failed; then refreshes, oldest ratings first. (not_found_retry_days is applied when a failure
-    is recorded, as its retry_after; it is accepted here so callers pass one set of settings.)
+    failed; then refreshes, oldest ratings first, but only once no movie of any year waits for its
+    first answer (refreshes_allowed). (not_found_retry_days is applied when a failure is recorded,
+    as its retry_after; it is accepted here so callers pass one set of settings.)
     """
     del not_found_retry_days  # already folded into omdb_movies.retry_after
-    never = sa.or_(omdb_movies.c.tmdb_id.is_(None), omdb_movies.c.imdb_id != movies.c.imdb_id)
+    never = _never_asked()
     rank = sa.case(
         (never, 0),
         (omdb_movies.c.status != OK, 1),
@@ -83,7 +106,7 @@ def movies_pending_ratings(
     query = (
         sa.select(movies.c.tmdb_id, movies.c.imdb_id, rank.label("rank"))
         .select_from(_joined())
-        .where(_eligible(year), _due(now, refresh_days))
+        .where(_eligible(year), _due(now, refresh_days, refreshes_allowed(conn)))
         .order_by(
             rank,
             popularity_first.desc().nulls_last(),
@@ -165,9 +188,20 @@ def record_omdb_failure(
 ) -> None:
     """Record that OMDb's answer about a movie was not usable, why, and when to ask again.
 
-    Ratings saved by an earlier successful fetch are kept (they are still the best we know);
-    the movie counts as failed until a later fetch succeeds.
+    Ratings saved by an earlier successful fetch are kept (they are still the best we know). A
+    passing failure (PASSING_FAILURES) of a movie whose last answer was good keeps that answer and
+    its status too, so the movie still counts as rated; only its error is noted and the refresh
+    waits FAILED_REFRESH_WAIT. Otherwise the movie counts as failed until a later fetch succeeds.
     """
+    if status in PASSING_FAILURES:
+        kept = conn.execute(
+            omdb_movies.update()
+            .where(omdb_movies.c.tmdb_id == tmdb_id, omdb_movies.c.imdb_id == imdb_id,
+                   omdb_movies.c.status == OK)
+            .values(error=error[:2000], retry_after=max(retry_after, fetched_at + FAILED_REFRESH_WAIT))
+        ).rowcount
+        if kept:
+            return
     upsert(
         conn,
         omdb_movies,
@@ -206,14 +240,14 @@ def ratings_summary(
     pending = conn.execute(
         sa.select(sa.func.count())
         .select_from(_joined())
-        .where(_eligible(year), _due(now, refresh_days))
+        .where(_eligible(year), _due(now, refresh_days, refreshes_allowed(conn)))
     ).scalar_one()
     never_fetched = conn.execute(
         sa.select(sa.func.count())
         .select_from(_joined())
         .where(
             _eligible(year),
-            sa.or_(omdb_movies.c.tmdb_id.is_(None), omdb_movies.c.imdb_id != movies.c.imdb_id),
+            _never_asked(),
         )
     ).scalar_one()
     rated = by_status.pop(OK, 0)
@@ -233,11 +267,13 @@ def pending_years(
     """(year, movies due for OMDb now) for every year with any, most recent year first.
 
     For the omdb_backlog sensor: request omdb_ratings runs for these years, within the quota.
+    Refreshes count only once no movie waits for its first answer, as the runs spend it.
     """
     query = (
         sa.select(movies.c.release_year, sa.func.count().label("n"))
         .select_from(_joined())
-        .where(_eligible(), movies.c.release_year.is_not(None), _due(now, refresh_days))
+        .where(_eligible(), movies.c.release_year.is_not(None),
+               _due(now, refresh_days, refreshes_allowed(conn)))
         .group_by(movies.c.release_year)
         .order_by(movies.c.release_year.desc())
     )

@@ -90,3 +90,31 @@ def test_nothing_pending(instance, warehouse, repository):
 
     assert not result.run_requests
     assert result.skip_message == "No movie is waiting for OMDb ratings."
+
+
+def rated_long_ago(warehouse, ids, days_ago: int = 40) -> None:
+    at = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    with warehouse.engine.begin() as conn:
+        for tmdb_id in ids:
+            ratings.upsert_ratings(conn, tmdb_id, f"tt{tmdb_id:07d}", {}, [], {}, at)
+
+
+def test_refreshes_never_starve_movies_that_were_never_rated(instance, warehouse, repository):
+    """Recent years whose due refreshes fill the day's quota must not keep older years unrated
+    forever: OMDB_REFRESH_DAYS promises refreshes once new movies are rated."""
+    now = datetime.now(timezone.utc)
+    add_movies(warehouse.engine, 2026, range(1, 31), now)
+    add_movies(warehouse.engine, 2025, range(101, 121), now)
+    rated_long_ago(warehouse, [*range(1, 31), *range(101, 121)])  # 50 refreshes due
+    add_movies(warehouse.engine, 2010, range(201, 231), now)  # 30 never rated
+    with dg.build_sensor_context(instance=instance, repository_def=repository, resources={
+            "omdb": OMDbResource(daily_limit=LIMIT), "warehouse": warehouse}) as context:
+        result = omdb_backlog_sensor(dg.DefaultSensorStatus.RUNNING).evaluate_tick(context)
+
+    assert [r.partition_key for r in result.run_requests] == ["2010"]
+    with warehouse.engine.connect() as conn:
+        # ...and a run of 2026 (the daily sync's) spends nothing on refreshes meanwhile.
+        assert ratings.movies_pending_ratings(conn, 2026, now) == []
+        for tmdb_id in range(201, 231):
+            ratings.upsert_ratings(conn, tmdb_id, f"tt{tmdb_id:07d}", {}, [], {}, now)
+        assert len(ratings.movies_pending_ratings(conn, 2026, now)) == 30  # now their turn

@@ -6,6 +6,7 @@ import json
 
 import dagster as dg
 import pytest
+from dagster._core.test_utils import create_run_for_test
 
 from cinegraph_assets.automation.sensors import oscars_source_sensor
 from cinegraph_assets.oscars.resource import OscarsSourceResource
@@ -19,6 +20,9 @@ ROWS = [
     ["96", "2023", "Title", "BEST PICTURE", "BEST PICTURE", "Oppenheimer", "tt15398776",
      "Emma Thomas", "Emma Thomas", "nm0858799", "True", "", "", ""],
 ]
+
+ANORA = ["97", "2024", "Title", "BEST PICTURE", "BEST PICTURE", "Anora", "tt28607951",
+         "Sean Baker", "Sean Baker", "nm1015987", "True", "", "", ""]
 
 
 def write_source(path, rows) -> str:
@@ -72,9 +76,7 @@ def test_the_last_load_is_the_baseline_without_a_cursor(tick, source, instance):
 
 def test_a_changed_source_reloads_every_film_year_in_one_run(tick, source):
     path, old_sha = source
-    new_sha = write_source(path, ROWS + [[
-        "97", "2024", "Title", "BEST PICTURE", "BEST PICTURE", "Anora", "tt28607951",
-        "Sean Baker", "Sean Baker", "nm1015987", "True", "", "", ""]])
+    new_sha = write_source(path, ROWS + [ANORA])
 
     result = tick(json.dumps({"sha256": old_sha}))
 
@@ -85,3 +87,24 @@ def test_a_changed_source_reloads_every_film_year_in_one_run(tick, source):
     assert json.loads(result.cursor)["sha256"] == new_sha
     # A second tick over the same content asks nothing more.
     assert not tick(result.cursor).run_requests
+
+
+def test_a_failed_reload_is_requested_again(tick, source, instance):
+    path, old_sha = source
+    new_sha = write_source(path, ROWS + [ANORA])
+    first = tick(json.dumps({"sha256": old_sha}))
+    [request] = first.run_requests
+    run = create_run_for_test(instance, job_name="oscar_nominations_job", status=dg.DagsterRunStatus.STARTED,
+                              tags={**request.tags, "dagster/run_key": request.run_key})
+
+    assert not tick(first.cursor).run_requests  # while it runs, nothing more
+
+    instance.report_run_failed(instance.get_run_by_id(run.run_id))
+    retry = tick(first.cursor)
+
+    [again] = retry.run_requests
+    assert again.run_key != request.run_key and again.run_key.startswith(f"oscars_source:{new_sha[:16]}")
+    create_run_for_test(instance, job_name="oscar_nominations_job", status=dg.DagsterRunStatus.SUCCESS,
+                        tags={**again.tags, "dagster/run_key": again.run_key})
+    done = tick(retry.cursor)
+    assert not done.run_requests and "unchanged" in done.skip_message

@@ -155,8 +155,9 @@ def test_a_year_with_a_run_going_waits_in_the_cursor(setup, instance):
     instance.report_run_failed(instance.get_run_by_id(run_id))
     later = setup(result.cursor)  # nothing new to read, but 2024's run is over now
 
-    assert [(r.partition_key, r.run_key) for r in later.run_requests] == [
-        ("2024", "tmdb_changes:pending:2026-11-04:2024")]
+    # (2026 may come again: the unknown ids beyond the first tick's lookup cap are looked up now.)
+    assert ("2024", "tmdb_changes:pending:2026-11-04:2024") in [
+        (r.partition_key, r.run_key) for r in later.run_requests]
     assert json.loads(later.cursor)["pending_years"] == []
 
 

@@ -6,9 +6,13 @@ import threading
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from cinegraph_assets.omdb.client import OmdbAnswer
+from cinegraph_assets.omdb.fetching import save_answer
 from cinegraph_assets.omdb.quota import QuotaLedger
 from cinegraph_assets.warehouse import ratings as ratings_sql
+from cinegraph_assets.warehouse import schema
 from cinegraph_assets_tests.omdb.helpers import insert_movies, migrated_engine, utc
 
 NOW = utc(2026, 11, 21, 12, 0)
@@ -79,14 +83,20 @@ def test_pending_order_never_fetched_by_popularity_then_failures_then_oldest_rat
                                                      not_found_retry_days=90)
         summary = ratings_sql.ratings_summary(conn, 2020, NOW, refresh_days=30)
         years = ratings_sql.pending_years(conn, NOW)
-    assert [m.tmdb_id for m in pending] == [2, 1, 7, 11, 4, 3]
-    assert [m.never_fetched for m in pending] == [True, True, False, False, False, False]
+    # Refreshes (4, 3) wait while any movie of any year (1, 2 and 2019's 10) was never asked.
+    assert [m.tmdb_id for m in pending] == [2, 1, 7, 11]
+    assert [m.never_fetched for m in pending] == [True, True, False, False]
     assert summary["eligible"] == 8
     assert summary["rated"] == 3
-    assert summary["pending"] == 6
+    assert summary["pending"] == 4
     assert summary["failed"] == {"not_found": 2, "parse_error": 1}
     assert summary["coverage_pct"] == pytest.approx(37.5)
-    assert years == [(2020, 6), (2019, 1)]
+    assert years == [(2020, 4), (2019, 1)]
+    with engine.begin() as conn:
+        for tmdb_id in (1, 2, 10):
+            ratings_sql.upsert_ratings(conn, tmdb_id, f"tt{tmdb_id}", {}, [], None, NOW)
+        pending = ratings_sql.movies_pending_ratings(conn, 2020, NOW, refresh_days=30)
+    assert [m.tmdb_id for m in pending] == [7, 11, 4, 3]  # then failures, then the oldest ratings
 
 
 def test_a_changed_imdb_id_makes_the_movie_pending_again(sqlite_warehouse_url):
@@ -113,3 +123,26 @@ def test_backlog_years_are_recent_first_within_the_remaining_quota(sqlite_wareho
         pass
     assert backlog_years(engine, NOW, daily_limit=9) == []
     assert backlog_years(engine, NOW + timedelta(days=1), daily_limit=9)[0] == (2020, 4)
+
+
+def test_a_failed_refresh_keeps_the_good_rating_and_waits_a_day(sqlite_warehouse_url):
+    """OMDb down, or an invalid body, when refreshing a rated movie: the rating and OMDb's stored
+    answer stay (the movie still counts as rated), and it is asked again tomorrow, not every run."""
+    engine = migrated_engine(sqlite_warehouse_url)
+    insert_movies(engine, [{"tmdb_id": 1, "imdb_id": "tt1", "release_year": 2020, "popularity": 5.0}])
+    with engine.begin() as conn:
+        ratings_sql.upsert_ratings(conn, 1, "tt1", {"rated": "PG"},
+                                   [{"source": "Internet Movie Database", "value_raw": "7.0/10"}],
+                                   {"Title": "One", "Response": "True"}, NOW - timedelta(days=40))
+    movie = ratings_sql.PendingMovie(1, "tt1", never_fetched=False)
+    for body in ("{not json", '{"Response": "True", "Title": '):
+        status = save_answer(engine, movie, OmdbAnswer("tt1", 200, body, 1), NOW, 90)
+        assert status == "parse_error"
+
+    with engine.connect() as conn:
+        summary = ratings_sql.ratings_summary(conn, 2020, NOW, refresh_days=30)
+        stored = conn.execute(sa.select(schema.omdb_movies.c.omdb_data)).scalar_one()
+        assert summary["rated"] == 1 and summary["coverage_pct"] == 100.0
+        assert stored == {"Title": "One", "Response": "True"}
+        assert ratings_sql.movies_pending_ratings(conn, 2020, NOW + timedelta(hours=6)) == []
+        assert [m.tmdb_id for m in ratings_sql.movies_pending_ratings(conn, 2020, NOW + timedelta(days=1))] == [1]

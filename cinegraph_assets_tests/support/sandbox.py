@@ -171,6 +171,14 @@ class SandboxProcess:
     def configure(self, **settings) -> dict:
         return self._call("/_sandbox/config", "POST", settings)
 
+    def oddities(self, **choice) -> dict:
+        """Odd answers for chosen ids (oversized, mistyped, broken, transient_404); none: normal."""
+        return self._call("/_sandbox/oddities", "POST", choice)
+
+    def edit(self, movie_id: int, release_date: str) -> dict:
+        """An editor moves a movie's primary release date today (listed in today's changes)."""
+        return self._call("/_sandbox/edit", "POST", {"id": movie_id, "release_date": release_date})
+
 
 @atexit.register
 def _stop_leftovers() -> None:

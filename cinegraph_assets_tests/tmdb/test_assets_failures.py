@@ -84,3 +84,26 @@ def test_an_invalid_key_stops_the_run_at_once_naming_the_env_vars(
     assert "TMDB_API_KEY" in text and "TMDB_ACCESS_TOKEN" in text
     assert "not-the-key-42" not in text
     assert sum(sandbox.stats()["requests"]["/3/discover/movie"].values()) == 1
+
+
+def test_a_404_without_tmdbs_code_34_is_a_failure_retried_not_a_deletion(
+        sandbox_factory, sqlite_warehouse_url, tmp_path):
+    """A CDN answering 404 for a movie that exists (no code 34) must not hide it for good."""
+    sandbox = sandbox_factory(year_size=["2024=60"], detail_size="small")
+    truth = sandbox.truth(2024)
+    flaky = sorted(truth)[5]
+    sandbox.oddities(transient_404={str(flaky): 2})  # longer than one retry (max_retries=1)
+
+    first = dg.materialize(ASSETS, partition_key="2024", resources=res(
+        sandbox, sqlite_warehouse_url, tmp_path, max_retries=1, failure_threshold=0.05))
+
+    assert first.success
+    [recorded] = failures(sqlite_warehouse_url, 2024)
+    assert (recorded["tmdb_id"], recorded["reason"], recorded["http_status"]) == (flaky, "http_404", 404)
+    with get_engine(sqlite_warehouse_url).connect() as conn:
+        assert catalog.year_movie_ids(conn, 2024, include_deleted=True) == truth - {flaky}  # not "deleted"
+    # The next run (the CDN answers again) fetches it: the year is whole.
+    dg.materialize(ASSETS, partition_key="2024", resources=res(sandbox, sqlite_warehouse_url, tmp_path))
+    with get_engine(sqlite_warehouse_url).connect() as conn:
+        assert catalog.year_movie_ids(conn, 2024) == truth
+    assert failures(sqlite_warehouse_url, 2024) == []

@@ -170,7 +170,7 @@ def test_a_movie_whose_year_changed_leaves_the_old_year(engine):
     with engine.connect() as conn:
         assert catalog.year_movie_ids(conn, 2023) == {2}
         assert catalog.year_movie_ids(conn, 2024) == {1}
-        assert catalog.years_of_movies(conn, [1, 2, 3]) == {1: 2024, 2: 2023, 3: None}
+        assert catalog.years_of_movies(conn, [1, 2, 3]) == {1: {2024}, 2: {2023}}
     # Its credits went with it: still there once, under the movie.
     assert count(engine, "movie_cast", 1) == 3
 
@@ -209,6 +209,22 @@ def test_deleted_movies_keep_their_rows(engine):
     catalog.normalize_staged(engine, 2024)
     with engine.connect() as conn:
         assert catalog.year_movie_ids(conn, 2024) == {1, 2}
+
+
+def test_a_deleted_movie_that_discovery_keeps_returning_is_fetched_again(engine):
+    """TMDb's discover still lists it after a 404: it is not gone, so its details are asked again
+    (once per discovery that returns it) instead of dropping out of its year for good."""
+    with engine.begin() as conn:
+        catalog.record_discovery(conn, 2024, [window(2024, 2)], discovered(1, 2), NOW)
+    stage(engine, [movie_payload(1), movie_payload(2)], NOW)
+    catalog.normalize_staged(engine, 2024)
+    with engine.begin() as conn:
+        catalog.mark_deleted(conn, [1], NOW + timedelta(hours=1))
+        assert catalog.movies_needing_details(conn, 2024, NOW + timedelta(hours=2), StalenessPolicy()) == []
+        # A month later discover returns it again.
+        later = NOW + timedelta(days=30)
+        catalog.record_discovery(conn, 2024, [window(2024, 2)], discovered(1, 2), later)
+        assert (1, "rediscovered") in catalog.movies_needing_details(conn, 2024, later, StalenessPolicy())
 
 
 def test_a_malformed_payload_is_recorded_as_failed_and_the_rest_is_kept(engine):
