@@ -24,6 +24,7 @@ from cinegraph_assets.tmdb.discovery import discover_year
 from cinegraph_assets.tmdb.failures import fails_clearly
 from cinegraph_assets.tmdb.normalizer import StagedNormalizer
 from cinegraph_assets.tmdb.resource import TMDbResource
+from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
 from cinegraph_assets.warehouse import catalog
 
 #: Two years per backfill run. A backfill of every year (150+ partitions) starts about 77 runs, not
@@ -251,6 +252,7 @@ def tmdb_details_and_movies(
     years = partition_years(context)
     selected = context.selected_asset_keys
     engine = warehouse.engine
+    _refuse_years_without_upstream(context, years, engine, details_selected=DETAILS in selected)
     details_per_year: dict[int, dict] = {}
     movies_per_year: dict[int, dict] = {}
     over_threshold: list[str] = []
@@ -294,6 +296,32 @@ def tmdb_details_and_movies(
         yield dg.MaterializeResult(asset_key=DETAILS, metadata=details_metadata)
     if movies_metadata is not None:
         yield dg.MaterializeResult(asset_key=MOVIES, metadata=movies_metadata)
+
+
+def _refuse_years_without_upstream(context, years: list[int], engine, *, details_selected: bool) -> None:
+    """`movies` alone on a year with nothing fetched, or details on a year never discovered, would
+    end green having done nothing: fail naming what to select instead (see upstream.py)."""
+
+    def discovered(year: int) -> bool:
+        with engine.connect() as conn:
+            return catalog.discovery_summary(conn, year)["discovered_at"] is not None
+
+    def staged(year: int) -> bool:
+        with engine.connect() as conn:
+            return catalog.staged_count(conn, year) > 0
+
+    if details_selected:
+        refuse_empty_run(context, years, tmdb_discovered_movies.key, discovered, lambda empty: (
+            f"tmdb_movie_details[{years_label(empty)}] has no movie ids to fetch: "
+            f"tmdb_discovered_movies[{years_label(empty)}] was never materialized. Import the year "
+            f"instead: {import_in_the_ui(empty)} (or launch the tmdb_year_import job for "
+            f"{years_label(empty)})."))
+    else:
+        refuse_empty_run(context, years, DETAILS, staged, lambda empty: (
+            f"movies[{years_label(empty)}] has nothing to normalize: "
+            f"tmdb_movie_details[{years_label(empty)}] was never materialized. Import the year "
+            f"instead: {import_in_the_ui(empty)} (or launch the tmdb_year_import job for "
+            f"{years_label(empty)}); movies alone only normalizes what tmdb_movie_details fetched."))
 
 
 def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResource,
