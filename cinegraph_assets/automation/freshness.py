@@ -28,6 +28,7 @@ from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from cinegraph_assets.automation import clock
+from cinegraph_assets.automation.instance_state import materialized_at
 from cinegraph_assets.automation.jobs import MOVIES
 from cinegraph_assets.partitions import partition_years, release_years
 
@@ -71,7 +72,7 @@ def last_sync_of_year(instance: dg.DagsterInstance, year: int) -> datetime | Non
     )
     if not result.records:
         return None
-    return datetime.fromtimestamp(result.records[0].timestamp, tz=timezone.utc)
+    return datetime.fromtimestamp(materialized_at(result.records[0]), tz=timezone.utc)
 
 
 def current_year_freshness(instance: dg.DagsterInstance, now: datetime) -> Freshness:

@@ -9,6 +9,7 @@ from cinegraph_assets.omdb.fetching import YearOutcome, rate_year
 from cinegraph_assets.omdb.quota import QuotaLedger
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.partitions import partition_years, release_years
+from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.settings import SettingError
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
@@ -47,6 +48,7 @@ def omdb_ratings(
     for the next day. Movies OMDb does not know are asked again after OMDB_NOT_FOUND_RETRY_DAYS.
     """
     years = partition_years(context)
+    warn_if_unlimited(context, "omdb")
     engine = warehouse.engine
     try:
         settings = omdb.settings()

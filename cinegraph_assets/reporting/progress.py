@@ -151,14 +151,21 @@ class CatalogProgress:
             )
         return "\n".join(out)
 
-    def to_text(self) -> str:
+    def select(self, years: set[int] | None = None, unfinished: bool = False) -> list[YearRow]:
+        """The rows of `years` (all when None), only the ones not complete if `unfinished`."""
+        return [row for row in self.rows
+                if (years is None or row.year in years) and not (unfinished and row.status == "complete")]
+
+    def to_text(self, rows: list[YearRow] | None = None) -> str:
+        """The summary and the table of `rows` (default: every year)."""
+        rows = self.rows if rows is None else rows
         header = ("Year", "Imported", "TMDb total", "Coverage", "Status", "Last sync")
         body = [
             (str(r.year), f"{r.imported:,}", f"{r.tmdb_total:,}", _pct(r.coverage_pct), r.status,
              _when(r.last_sync))
-            for r in self.rows
+            for r in rows
         ]
-        widths = [max(len(header[i]), *(len(line[i]) for line in body)) for i in range(len(header))]
+        widths = [max([len(header[i]), *(len(line[i]) for line in body)]) for i in range(len(header))]
         right = {0, 1, 2, 3}
 
         def fmt(cells) -> str:
@@ -167,6 +174,8 @@ class CatalogProgress:
 
         lines = [f"Catalog progress at {self.generated_at:%Y-%m-%d %H:%M} UTC", ""]
         lines += self.summary_lines()
+        if len(rows) != len(self.rows):
+            lines.append(f"Showing {len(rows)} of the {len(self.rows)} years.")
         lines += ["", fmt(header), fmt(["-" * w for w in widths])]
         lines += [fmt(cells) for cells in body]
         return "\n".join(lines)

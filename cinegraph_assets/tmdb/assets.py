@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from cinegraph_assets.partitions import partition_years, release_years
+from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
 from cinegraph_assets.tmdb.discovery import discover_year
@@ -99,6 +100,7 @@ def tmdb_discovered_movies(
     Adult titles follow TMDB_INCLUDE_ADULT (default false, as TMDb's default).
     """
     years = partition_years(context)
+    warn_if_unlimited(context, POOL)
     settings = tmdb.resolved()
     engine = warehouse.engine
     per_year: dict[int, dict] = {}
@@ -253,6 +255,7 @@ def tmdb_details_and_movies(
     selected = context.selected_asset_keys
     engine = warehouse.engine
     _refuse_years_without_upstream(context, years, engine, details_selected=DETAILS in selected)
+    warn_if_unlimited(context, POOL)
     details_per_year: dict[int, dict] = {}
     movies_per_year: dict[int, dict] = {}
     over_threshold: list[str] = []

@@ -130,9 +130,41 @@ def test_status_prints_the_table(sqlite_warehouse_url, capsys):
     assert "No Dagster instance found" in out  # a fresh DAGSTER_HOME: statuses from the warehouse only
 
 
-def test_status_on_an_empty_warehouse_says_what_to_do(tmp_path, capsys):
-    assert print_status(f"sqlite:///{tmp_path / 'empty.sqlite'}") == 1
+def test_status_without_a_warehouse_says_so_and_creates_none(tmp_path, capsys):
+    missing = tmp_path / "no_such_dir" / "warehouse.sqlite"
+    assert print_status(f"sqlite:///{missing}") == 1
+    assert capsys.readouterr().err.strip() == (
+        f"No warehouse at {missing} yet: start the platform with `make run` and import a year (or "
+        "point CINEGRAPH_DATABASE_URL at the warehouse).")
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_status_on_a_warehouse_without_the_catalog_says_what_to_do(tmp_path, capsys):
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    assert print_status(f"sqlite:///{empty}") == 1
     assert "make run" in capsys.readouterr().err
+
+
+def _table_years(out: str) -> list[int]:
+    return [int(line.split()[0]) for line in out.splitlines() if line.split() and line.split()[0].isdigit()
+            and len(line.split()[0]) == 4]
+
+
+def test_status_narrows_to_a_range_of_years_or_to_the_unfinished_ones(sqlite_warehouse_url, capsys):
+    fill_warehouse(WarehouseResource(database_url=sqlite_warehouse_url).engine)  # 2025 complete, 2024 partial
+
+    assert print_status(sqlite_warehouse_url, years=list(range(2020, 2026))) == 0
+    out = capsys.readouterr().out
+    assert _table_years(out) == [2025, 2024, 2023, 2022, 2021, 2020]
+    assert "Showing 6 of the" in out and "Movies imported: 15 of 30" in out  # totals stay whole
+
+    assert print_status(sqlite_warehouse_url, years=list(range(2020, 2026)), unfinished=True) == 0
+    assert _table_years(capsys.readouterr().out) == [2024, 2023, 2022, 2021, 2020]
+
+    assert print_status(sqlite_warehouse_url, unfinished=True) == 0
+    unfinished = _table_years(capsys.readouterr().out)
+    assert 2025 not in unfinished and 2024 in unfinished and 1874 in unfinished
 
 
 def test_status_command_line(sqlite_warehouse_url, tmp_path):
@@ -144,3 +176,11 @@ def test_status_command_line(sqlite_warehouse_url, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Catalog progress at" in result.stdout and "2025" in result.stdout
+    narrowed = subprocess.run(
+        [sys.executable, "-m", "cinegraph_assets", "status", "--database-url", sqlite_warehouse_url,
+         "--years", "2024-2025", "--unfinished"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path / "home")},
+    )
+    assert narrowed.returncode == 0, narrowed.stderr
+    assert _table_years(narrowed.stdout) == [2024]
