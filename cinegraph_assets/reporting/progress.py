@@ -1,8 +1,9 @@
 """The catalog progress report: a row per release year, totals, the backfill's rate and ETA.
 
 Plain Python (no Dagster, no SQL): it combines what the warehouse holds (warehouse/progress.py) with
-what the Dagster instance knows about runs (running / failed years), and renders the same table as
-Markdown for the UI and as text for `python -m cinegraph_assets status`.
+what the Dagster instance knows about runs (running / failed years), and renders the table as text
+for `python -m cinegraph_assets status` (the asset shows the same rows as Dagster table metadata,
+and as a picture: reporting/picture.py).
 
 Status of a year:
 - running: a run writing the year is queued or running;
@@ -138,18 +139,6 @@ class CatalogProgress:
         if not self.instance_known:
             lines.append("(No Dagster instance found: running/failed years are not shown.)")
         return lines
-
-    def to_markdown(self) -> str:
-        out = [f"**Catalog progress** at {self.generated_at:%Y-%m-%d %H:%M} UTC", ""]
-        out += [f"- {line}" for line in self.summary_lines()]
-        out += ["", "| Year | Imported | TMDb total | Coverage | Status | Last sync |",
-                "|---:|---:|---:|---:|:---|:---|"]
-        for row in self.rows:
-            out.append(
-                f"| {row.year} | {row.imported:,} | {row.tmdb_total:,} | {_pct(row.coverage_pct)} | "
-                f"{row.status} | {_when(row.last_sync)} |"
-            )
-        return "\n".join(out)
 
     def select(self, years: set[int] | None = None, unfinished: bool = False) -> list[YearRow]:
         """The rows of `years` (all when None), only the ones not complete if `unfinished`."""

@@ -1,14 +1,19 @@
 """The catalog progress table: statuses, coverage, totals, ETA; the asset's metadata; the status
 command printing the same table."""
 
+import base64
+import struct
 import subprocess
 import sys
+import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
+from cinegraph_assets.partitions import release_years
+from cinegraph_assets.reporting import picture
 from cinegraph_assets.reporting.assets import catalog_progress
 from cinegraph_assets.reporting.progress import build_progress
 from cinegraph_assets.reporting.status import print_status
@@ -67,20 +72,19 @@ def test_eta_follows_the_measured_pace_else_the_setting():
     assert slow.eta_days == 7.0  # 14 years at CATALOG_BACKFILL_YEARS_PER_DAY=2
 
 
-def test_markdown_and_text_show_the_same_rows():
+def test_text_shows_every_row_and_the_summary():
     report = build_progress(now=NOW, first_year=2024, last_year=2026,
                             counts={2026: counts(2026, 1234, 2000)}, running_years=set(),
                             failed_years=set(), years_per_day=1,
                             omdb={"eligible": 100, "rated": 40, "coverage_pct": 40.0},
                             oscars={"film_nominations": 10, "matched": 9, "match_pct": 90.0})
-    markdown, text = report.to_markdown(), report.to_text()
+    text = report.to_text()
 
-    assert "| 2026 | 1,234 | 2,000 | 61.7% | partial | 2026-11-21 12:00 |" in markdown
-    assert "| 2024 | 0 | 0 | - | pending | - |" in markdown
     assert any(line.split()[:5] == ["2026", "1,234", "2,000", "61.7%", "partial"]
                for line in text.splitlines())
+    assert any(line.split() == ["2024", "0", "0", "-", "pending", "-"] for line in text.splitlines())
     for line in ("OMDb coverage: 40 of 100", "Oscar match rate: 9 of 10", "Backfill: 2 year(s) left"):
-        assert line in markdown and line in text
+        assert line in text
 
 
 def fill_warehouse(engine):
@@ -104,18 +108,64 @@ def test_year_counts_on_both_databases(warehouse_url):
     assert oscars == {"film_nominations": 0, "matched": 0, "match_pct": None}
 
 
-def test_the_asset_reports_markdown_and_numbers(sqlite_warehouse_url):
+def _png_pixels(data: bytes) -> tuple[list[list[int]], list[tuple[int, int, int]]]:
+    """Rows of palette indices and the palette of a paletted PNG (filters None and Up only)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    while at < len(data):
+        (length,), kind = struct.unpack(">I", data[at:at + 4]), data[at + 4:at + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[at + 8:at + 8 + length]
+        at += 12 + length
+    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
+    raw, rows, above = zlib.decompress(chunks[b"IDAT"]), [], [0] * width
+    for y in range(height):
+        kind, line = raw[y * (width + 1)], list(raw[y * (width + 1) + 1:(y + 1) * (width + 1)])
+        assert kind in (0, 2)
+        above = [(v + a) & 0xFF for v, a in zip(line, above)] if kind == 2 else line
+        rows.append(above)
+    plte = chunks[b"PLTE"]
+    return rows, [tuple(plte[i:i + 3]) for i in range(0, len(plte), 3)]
+
+
+def test_the_asset_shows_a_table_a_picture_and_numbers(sqlite_warehouse_url):
     warehouse = WarehouseResource(database_url=sqlite_warehouse_url)
-    fill_warehouse(warehouse.engine)
+    fill_warehouse(warehouse.engine)  # 2025: 10 of 10 (complete), 2024: 5 of 20 (partial)
     with dg.instance_for_test() as instance:
         create_run_for_test(instance, job_name="tmdb_year_import", status=dg.DagsterRunStatus.STARTED,
                             tags={"dagster/partition": "2023"})
         result = dg.materialize([catalog_progress], instance=instance, resources={"warehouse": warehouse})
 
     metadata = result.asset_materializations_for_node("catalog_progress")[0].metadata
-    assert isinstance(metadata["progress"], dg.MarkdownMetadataValue)
-    assert "| 2024 | 5 | 20 | 25.0% | partial |" in metadata["progress"].value
-    assert "| 2023 | 0 | 0 | - | running |" in metadata["progress"].value
+    years = len(release_years.get_partition_keys())
+    # The per-year table is Dagster table metadata (shown as a table), with its schema and row count.
+    table = metadata["progress_by_year"]
+    assert isinstance(table, dg.TableMetadataValue) and len(table.records) == years
+    by_year = {record.data["year"]: record.data for record in table.records}
+    assert by_year[2024] == {"year": 2024, "imported": 5, "tmdb_total": 20, "coverage_pct": 25.0,
+                             "status": "partial", "last_sync": by_year[2024]["last_sync"], "failures": 0}
+    assert by_year[2023]["status"] == "running" and by_year[1874]["status"] == "pending"
+    assert [c.name for c in metadata["dagster/column_schema"].schema.columns] == list(by_year[2024])
+    assert metadata["dagster/row_count"].value == years
+    # The picture: a markdown image short enough for the UI to show it inline (under 1,000 chars).
+    chart = metadata["progress_chart"].value
+    assert isinstance(metadata["progress_chart"], dg.MarkdownMetadataValue) and len(chart) < 1000
+    pixels, palette = _png_pixels(base64.b64decode(chart.split("base64,", 1)[1].rstrip(")")))
+    assert (len(pixels), len(pixels[0])) == (picture.HEIGHT, years * (picture.BAR_WIDTH + picture.GAP))
+
+    def column(year: int) -> list[tuple[int, int, int] | None]:
+        x = (year - 1874) * (picture.BAR_WIDTH + picture.GAP)
+        return [palette[row[x]] if row[x] else None for row in pixels]
+
+    complete, partial, pending = column(2025), column(2024), column(1874)
+    assert complete[-1] == picture.COLOURS["complete"]  # all imported: solid to the top of its bar
+    assert set(complete) - {None} == {picture.COLOURS["complete"]}
+    solid = sum(1 for c in partial if c == picture.COLOURS["partial"])
+    pale = sum(1 for c in partial if c not in (None, picture.COLOURS["partial"]))
+    assert round(solid / (solid + pale), 1) == 0.2  # 5 of 20 imported (rounded to whole pixels)
+    assert solid + pale > complete.count(picture.COLOURS["complete"])  # 20 movies > 10 (log scale)
+    # Never discovered, nothing imported: a short pale stub, so the year is still visible.
+    assert pending.count(picture.PALE_COLOURS["pending"]) == picture.STUB
+    assert set(pending) == {None, picture.PALE_COLOURS["pending"]}
     assert metadata["movies_imported"].value == 15
     assert metadata["years_complete"].value == 1 and metadata["years_running"].value == 1
 
