@@ -3,7 +3,7 @@
 reset forgets the years in the warehouse (warehouse/reset.py says what goes and what stays: the
 OMDb quota ledger always stays) and wipes the same partitions of every year asset in the Dagster
 instance, so the UI shows them missing, exactly as the warehouse now is; the catalog_backfill
-sensor (or a click on the tmdb group's Materialize all) imports them again.
+sensor (or Jobs > tmdb_year_import > Materialize all in the UI) imports them again.
 
 Dagster's open-source event storages (SQLite, PostgreSQL) cannot wipe single partitions
 (wipe_asset_partitions raises NotImplementedError), only whole assets. So where that is the case,

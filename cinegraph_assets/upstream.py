@@ -23,8 +23,9 @@ from typing import Callable, Iterable, Sequence
 
 import dagster as dg
 
-#: Where a person imports a year in the UI (the README's path).
-IMPORT_IN_THE_UI = "Assets > group tmdb > Materialize all > {years}"
+#: Where a person imports a year in the UI (the README's path): the job of the TMDb assets and the
+#: year's Oscar nominations; its Materialize all opens the partition picker.
+IMPORT_IN_THE_UI = "Jobs > tmdb_year_import > Materialize all > {years}"
 
 
 def years_label(years: Sequence[int]) -> str:

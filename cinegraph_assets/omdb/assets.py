@@ -67,8 +67,8 @@ def omdb_ratings(
     try:  # a setting mistake is named first; then a year with nothing to rate is refused
         refuse_empty_run(context, years, MOVIES, imported, lambda empty: (
             f"omdb_ratings[{years_label(empty)}] has no movies to rate: movies[{years_label(empty)}] "
-            f"was never imported. Import the year first: {import_in_the_ui(empty)} (or launch the "
-            f"catalog_year_sync job for {years_label(empty)}, which imports and rates it)."))
+            f"was never imported. Import the year first: {import_in_the_ui(empty)} (or Jobs > "
+            "catalog_year_sync, which imports and rates it)."))
     except dg.Failure:
         client.close()
         raise

@@ -61,8 +61,7 @@ def oscar_nominations(
         lambda empty: (
             f"oscar_nominations[{years_label(empty)}] has no movies to attach nominations to: "
             f"movies[{min(empty) - 1}..{max(empty) + 1}] were never imported. Import the year first: "
-            f"{import_in_the_ui(empty)} (or launch the tmdb_year_import job for {years_label(empty)}, "
-            "which also loads its nominations)."),
+            f"{import_in_the_ui(empty)} (which loads its nominations too)."),
         upstream_years=lambda year: (year - 1, year, year + 1),
     )
     try:

@@ -317,14 +317,13 @@ def _refuse_years_without_upstream(context, years: list[int], engine, *, details
         refuse_empty_run(context, years, tmdb_discovered_movies.key, discovered, lambda empty: (
             f"tmdb_movie_details[{years_label(empty)}] has no movie ids to fetch: "
             f"tmdb_discovered_movies[{years_label(empty)}] was never materialized. Import the year "
-            f"instead: {import_in_the_ui(empty)} (or launch the tmdb_year_import job for "
-            f"{years_label(empty)})."))
+            f"instead: {import_in_the_ui(empty)}."))
     else:
         refuse_empty_run(context, years, DETAILS, staged, lambda empty: (
             f"movies[{years_label(empty)}] has nothing to normalize: "
             f"tmdb_movie_details[{years_label(empty)}] was never materialized. Import the year "
-            f"instead: {import_in_the_ui(empty)} (or launch the tmdb_year_import job for "
-            f"{years_label(empty)}); movies alone only normalizes what tmdb_movie_details fetched."))
+            f"instead: {import_in_the_ui(empty)} (movies alone only normalizes what "
+            "tmdb_movie_details fetched)."))
 
 
 def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResource,

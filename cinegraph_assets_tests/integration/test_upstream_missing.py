@@ -54,20 +54,19 @@ def nowhere(tmp_path, monkeypatch) -> TMDbResource:
 @pytest.mark.parametrize(("asset", "message"), [
     ("movies",
      "movies[1920] has nothing to normalize: tmdb_movie_details[1920] was never materialized. "
-     "Import the year instead: Assets > group tmdb > Materialize all > 1920 (or launch the "
-     "tmdb_year_import job for 1920); movies alone only normalizes what tmdb_movie_details fetched."),
+     "Import the year instead: Jobs > tmdb_year_import > Materialize all > 1920 (movies alone only "
+     "normalizes what tmdb_movie_details fetched)."),
     ("tmdb_movie_details",
      "tmdb_movie_details[1920] has no movie ids to fetch: tmdb_discovered_movies[1920] was never "
-     "materialized. Import the year instead: Assets > group tmdb > Materialize all > 1920 (or launch "
-     "the tmdb_year_import job for 1920)."),
+     "materialized. Import the year instead: Jobs > tmdb_year_import > Materialize all > 1920."),
     ("omdb_ratings",
      "omdb_ratings[1920] has no movies to rate: movies[1920] was never imported. Import the year "
-     "first: Assets > group tmdb > Materialize all > 1920 (or launch the catalog_year_sync job for "
-     "1920, which imports and rates it)."),
+     "first: Jobs > tmdb_year_import > Materialize all > 1920 (or Jobs > catalog_year_sync, which "
+     "imports and rates it)."),
     ("oscar_nominations",
      "oscar_nominations[1920] has no movies to attach nominations to: movies[1919..1921] were never "
-     "imported. Import the year first: Assets > group tmdb > Materialize all > 1920 (or launch the "
-     "tmdb_year_import job for 1920, which also loads its nominations)."),
+     "imported. Import the year first: Jobs > tmdb_year_import > Materialize all > 1920 (which loads "
+     "its nominations too)."),
 ])
 def test_an_asset_alone_on_a_never_imported_year_fails_naming_what_to_select(
         asset, message, nowhere, sqlite_warehouse_url):
