@@ -1,0 +1,57 @@
+"""The README is true line by line where a test can say so: its automation list is the platform's
+schedules and sensors, and its `dagster` CLI commands work against the instance `make run` uses.
+(The settings table is kept equal to the registry by test_settings; the UI path by the browser test.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from cinegraph_assets.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+README = (REPO_ROOT / "README.md").read_text()
+AUTOMATION_ITEM = re.compile(r"^  - `(\w+)` \((schedule|sensor)\b", re.MULTILINE)
+CLI_LINE = re.compile(r"^DAGSTER_HOME=\.dagster_home \.venv/bin/dagster (.+)$", re.MULTILINE)
+
+
+def test_the_automation_list_is_every_schedule_and_sensor():
+    from cinegraph_assets.definitions import defs as load_definitions
+
+    repository = load_definitions().get_repository_def()
+    listed = {kind: {name for name, k in AUTOMATION_ITEM.findall(README) if k == kind}
+              for kind in ("schedule", "sensor")}
+    assert listed["schedule"] == {s.name for s in repository.schedule_defs}, "README's schedules differ"
+    assert listed["sensor"] == {s.name for s in repository.sensor_defs}, "README's sensors differ"
+
+
+def test_the_dagster_cli_commands_work_on_the_instance_make_run_prepares(tmp_path, monkeypatch):
+    commands = CLI_LINE.findall(README)
+    assert len(commands) >= 4, "the README shows the dagster CLI against .dagster_home"
+    home = tmp_path / ".dagster_home"  # what `make run` prepares in the checkout, here in tmp
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("CINEGRAPH_DATABASE_URL", f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    assert main(["init", "--project-dir", str(REPO_ROOT)]) == 0
+    bindir = Path(sys.executable).parent
+    outputs = {}
+    for command in commands:
+        args = shlex.split(command)
+        done = subprocess.run([str(bindir / "dagster"), *args], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "DAGSTER_HOME": str(home)})
+        assert done.returncode == 0, f"dagster {command}\n{done.stdout}\n{done.stderr}"
+        outputs[args[0] + " " + args[1]] = done.stdout
+    assert '"tmdb": 0 / 2 slots' in outputs["instance concurrency"]  # the pool limits apply
+    assert '"omdb": 0 / 1 slots' in outputs["instance concurrency"]
+    assert "free_slots_after_run_end_seconds: 300" in outputs["instance info"]  # the repo's dagster.yaml
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        [queued] = instance.get_runs()
+        launched = json.loads(re.search(r"--tags '(.+)'", CLI_LINE.findall(README)[-1]).group(1))
+        assert queued.job_name == "tmdb_year_import" and queued.status == dg.DagsterRunStatus.QUEUED
+        assert queued.tags["dagster/partition"] == launched["dagster/partition"]
