@@ -122,15 +122,20 @@ def test_reset_forgets_the_years_keeps_the_omdb_ledger_and_shows_them_missing(
     assert _details_requests(sandbox) == len(sandbox.truth(RESET))
 
 
-def test_reset_refuses_a_year_a_run_is_writing(imported, capsys):
+def test_reset_refuses_a_year_a_run_is_writing(tmp_path, monkeypatch, capsys):
     from dagster._core.test_utils import create_run_for_test
 
-    _sandbox, _tmdb, instance = imported
-    create_run_for_test(instance, job_name="tmdb_year_import", status=dg.DagsterRunStatus.STARTED,
-                        tags={"dagster/partition": str(RESET)})
-    assert main(["reset", "--years", f"{RESET}-{KEPT}"]) == 1
-    assert f"{RESET} (run " in capsys.readouterr().err
-    assert _materialized(instance, "movies") == {str(RESET), str(KEPT)}
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CINEGRAPH_DATABASE_URL", f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    assert main(["init", "--project-dir", str(REPO_ROOT)]) == 0
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        for year in (RESET, KEPT):
+            instance.report_runless_asset_event(dg.AssetMaterialization("movies", partition=str(year)))
+        create_run_for_test(instance, job_name="tmdb_year_import", status=dg.DagsterRunStatus.STARTED,
+                            tags={"dagster/partition": str(RESET)})
+        assert main(["reset", "--years", f"{RESET}-{KEPT}"]) == 1
+        assert f"{RESET} (run " in capsys.readouterr().err
+        assert _materialized(instance, "movies") == {str(RESET), str(KEPT)}  # nothing wiped
 
 
 def test_refetch_makes_the_next_import_fetch_every_movie_again(imported, sqlite_warehouse_url, capsys):
