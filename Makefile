@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -n 1)
 
-.PHONY: run test bench postgres browser clean
+.PHONY: run test bench postgres browser proxy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,16 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "could not install chromium: browser tests will fail"; }
 
-test: $(STAMP) postgres browser
+# Debian's nginx for the reverse-proxy test (deploy/nginx): the test starts its own nginx process on
+# free ports; Debian's service is not needed (in containers policy-rc.d keeps it from starting).
+proxy:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing Debian's nginx for the reverse-proxy test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	     -o DPkg::Lock::Timeout=300 nginx >/dev/null) \
+	  || echo "could not install nginx: the reverse-proxy test will fail"; }
+
+test: $(STAMP) postgres browser proxy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) postgres

@@ -1,4 +1,4 @@
-"""Command line: `python -m cinegraph_assets run|init|status|reset|refetch` (DESCRIPTION below).
+"""Command line: `python -m cinegraph_assets run|init|status|reset|refetch|db-roles|migrate`.
 
 `run` starts, each in its own process group so that Ctrl-C stops all of them:
 - the local sandbox standing in for TMDb, OMDb and the Oscar source, when no TMDb key is set;
@@ -17,12 +17,15 @@ import sys
 import time
 from pathlib import Path
 
+from cinegraph_assets.production.commands import add_commands as add_production_commands
+
 DESCRIPTION = (
     "The cinegraph_assets platform from the command line: run starts it on its embedded defaults "
     "(the UI on http://127.0.0.1:3000), init prepares DAGSTER_HOME the same way without starting "
     "anything, status prints the catalog's progress per release year, reset forgets release years "
-    "so they can be imported again, and refetch makes the next import of release years fetch "
-    "every movie again."
+    "so they can be imported again, refetch makes the next import of release years fetch every "
+    "movie again, and, for a production deployment, db-roles creates the least-privilege "
+    "PostgreSQL roles and migrate brings the warehouse schema up to date."
 )
 SANDBOX_PORT = 8765
 WEBSERVER_PORT = 3000
@@ -211,18 +214,30 @@ def _warehouse_and_home(args: argparse.Namespace) -> tuple[str, Path] | None:
         return None
 
 
+def _on_the_warehouse(command, args: argparse.Namespace) -> int:
+    """Run reset_years/refetch_years on the configured warehouse and DAGSTER_HOME."""
+    from cinegraph_assets.warehouse.migrate import SchemaChangeRefused
+
+    where = _warehouse_and_home(args)
+    if where is None:
+        return 2
+    try:
+        return command(args.years, *where)
+    except SchemaChangeRefused as exc:  # names the migrate command and the owner role
+        print(exc, file=sys.stderr)
+        return 1
+
+
 def reset(args: argparse.Namespace) -> int:
     from cinegraph_assets.reset import reset_years
 
-    where = _warehouse_and_home(args)
-    return 2 if where is None else reset_years(args.years, *where)
+    return _on_the_warehouse(reset_years, args)
 
 
 def refetch(args: argparse.Namespace) -> int:
     from cinegraph_assets.reset import refetch_years
 
-    where = _warehouse_and_home(args)
-    return 2 if where is None else refetch_years(args.years, *where)
+    return _on_the_warehouse(refetch_years, args)
 
 
 def _years(text: str) -> list[int]:
@@ -272,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--database-url", **database_url)
         command.set_defaults(handler=handler)
 
+    add_production_commands(commands)  # db-roles, migrate
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -38,7 +38,7 @@ def test_help_says_what_each_command_does_in_full_sentences(capsys):
     out = capsys.readouterr().out
     description = out.split("\n\n")[1].replace("\n", " ")
     assert description.endswith("."), f"cut mid-sentence: {description!r}"
-    for command in ("run", "status", "init", "reset", "refetch"):
+    for command in ("run", "status", "init", "reset", "refetch", "db-roles", "migrate"):
         assert f"  {command} " in out or f"    {command}" in out, f"{command} missing from --help"
 
 

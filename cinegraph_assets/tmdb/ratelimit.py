@@ -218,8 +218,11 @@ def shared_rate_limiter(max_rps: float, *, warehouse_url: str | None, state_dir:
 
     if warehouse_url and warehouse_url.startswith("postgresql"):
         from cinegraph_assets.warehouse.engine import get_engine
+        from cinegraph_assets.warehouse.migrate import upgrade
 
-        store: SlotStore = PostgresRateSlots(get_engine(warehouse_url))
+        # The slot table comes with the schema: migrate it first, or refuse with the command to
+        # run when this role may not (no request is sent before that).
+        store: SlotStore = PostgresRateSlots(get_engine(upgrade(warehouse_url)))
     else:
         store = SQLiteRateSlots(Path(state_dir) / SQLITE_FILE_NAME, clock=time.time)
     return SlotRateLimiter(store, max_rps, headroom=headroom)

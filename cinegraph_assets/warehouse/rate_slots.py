@@ -4,10 +4,10 @@ Used by cinegraph_assets.tmdb.ratelimit. Each reservation is ONE atomic UPDATE .
 number of threads and processes (runs) share the limit without a read-then-write race:
 PostgreSQL serializes it with the row lock, SQLite with its database write lock.
 
-The PostgreSQL table lives in the warehouse database (created on first use, outside the Alembic
-chain: it holds a single float of ephemeral state, nothing a migration needs to carry). The SQLite
-table lives in its own small file in CINEGRAPH_STATE_DIR, not in the warehouse, so a long warehouse
-write transaction never delays a request slot.
+The PostgreSQL table lives in the warehouse database and is created by the migrations (0005), like
+every other table: a run only ever writes its rows, so a run role without DDL rights can pace its
+requests. The SQLite table lives in its own small file in CINEGRAPH_STATE_DIR, not in the warehouse,
+so a long warehouse write transaction never delays a request slot.
 """
 
 from __future__ import annotations
@@ -20,13 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 TABLE = "tmdb_rate_limit"
-_PG_CREATE_LOCK_ID = 720_4312  # advisory lock naming "create the rate limit table"
 
-_PG_CREATE = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    name TEXT PRIMARY KEY,
-    next_slot DOUBLE PRECISION NOT NULL
-)"""
 # Slot = max(next free slot, now); the next free slot moves one interval past it. The database clock
 # is used so that processes on several machines agree on "now"; clock_timestamp() in SET/RETURNING
 # is read after the row lock is granted, so a wait for the lock cannot hand out a slot in the past.
@@ -42,7 +36,10 @@ INSERT INTO {TABLE} (name, next_slot) VALUES (:name, 0) ON CONFLICT (name) DO NO
 
 
 class PostgresRateSlots:
-    """Slots kept in the PostgreSQL warehouse (every run and machine on the instance shares them)."""
+    """Slots kept in the PostgreSQL warehouse (every run and machine on the instance shares them).
+
+    The engine's warehouse must be migrated (tmdb.ratelimit.shared_rate_limiter sees to it).
+    """
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -54,9 +51,6 @@ class PostgresRateSlots:
             return
         with self._lock:
             with self.engine.begin() as conn:
-                # Concurrent CREATE TABLE IF NOT EXISTS can still collide in pg_type; serialize it.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_CREATE_LOCK_ID})
-                conn.exec_driver_sql(_PG_CREATE)
                 conn.execute(_PG_ENSURE_ROW, {"name": name})
             self._ready.add(name)
 

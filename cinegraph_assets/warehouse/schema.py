@@ -347,3 +347,17 @@ omdb_quota_ledger = sa.Table(
     sa.Column("requests_used", sa.Integer, nullable=False),
     sa.Column("daily_limit", sa.Integer, nullable=False),
 )
+
+# ---------------------------------------------------------------------------------------------
+# The TMDb rate limit (migration 0005)
+# ---------------------------------------------------------------------------------------------
+
+#: The next free request slot of each limit (warehouse/rate_slots.py). Used on PostgreSQL, where
+#: every run on every machine shares it; with a SQLite warehouse the slots live in a small file of
+#: their own in CINEGRAPH_STATE_DIR instead, and this table stays empty.
+tmdb_rate_limit = sa.Table(
+    "tmdb_rate_limit",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("next_slot", sa.Double, nullable=False),
+)

@@ -24,11 +24,51 @@ from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+#: The mutation the UI's "Launch backfill" button sends (DagsterGraphQLClient has no method for it).
+LAUNCH_BACKFILL = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on InvalidStepError { invalidStepKey }
+    ... on PartitionSetNotFoundError { message }
+    ... on UnauthorizedError { message }
+  }
+}"""
+
+
+def backfill_params(asset_keys: Iterable[str], partitions: Iterable[str]) -> dict:
+    """LAUNCH_BACKFILL's variables for these assets and partitions."""
+    return {"params": {"assetSelection": [{"path": [key]} for key in asset_keys],
+                       "partitionNames": list(partitions)}}
+
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class StartedOnEnter:
+    """`with X(...) as x:` calls x.start(), and x.stop() on the way out, also when start failed
+    half-way (a process already started is never left running)."""
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 def kill_group(process: subprocess.Popen, grace: float = 10.0) -> None:
@@ -48,7 +88,7 @@ def instance_env_for_postgres(url: str) -> dict[str, str]:
     }
 
 
-class DagsterDeployment:
+class DagsterDeployment(StartedOnEnter):
     """dagster-webserver + dagster-daemon for the project's workspace, in a throwaway DAGSTER_HOME."""
 
     def __init__(
@@ -58,11 +98,16 @@ class DagsterDeployment:
         instance_postgres_url: str | None = None,
         instance_yaml: str | None = None,
         pool_limits: dict[str, int] | None = None,
+        daemon: bool = True,
+        viewers_webserver: bool = False,
     ):
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.daemon = daemon
+        # A second, `--read-only` webserver on the same instance: what viewers get in production.
+        self.viewers_port = free_port() if viewers_webserver else None
         # Schedules and sensors start switched off unless a test asks for them: a test that
         # launches its own runs must not share the machine with the catalog backfill's.
         self.env = {**os.environ, "CINEGRAPH_AUTOMATION_OFF": "all", **(env or {}),
@@ -94,9 +139,12 @@ class DagsterDeployment:
     def start(self) -> "DagsterDeployment":
         self._set_pool_limits()
         bindir = Path(sys.executable).parent
-        self._spawn("webserver", [str(bindir / "dagster-webserver"), "-w", "workspace.yaml",
-                                  "-h", "127.0.0.1", "-p", str(self.port)])
-        self._spawn("daemon", [str(bindir / "dagster-daemon"), "run", "-w", "workspace.yaml"])
+        webserver = [str(bindir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1"]
+        self._spawn("webserver", webserver + ["-p", str(self.port)])
+        if self.viewers_port is not None:
+            self._spawn("viewers-webserver", webserver + ["-p", str(self.viewers_port), "--read-only"])
+        if self.daemon:
+            self._spawn("daemon", [str(bindir / "dagster-daemon"), "run", "-w", "workspace.yaml"])
         self.wait_until_ready()
         return self
 
@@ -110,20 +158,14 @@ class DagsterDeployment:
 
     def wait_until_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
+        waiting = [self.url] + ([f"http://127.0.0.1:{self.viewers_port}"] if self.viewers_port else [])
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.poll() is not None:
                     raise RuntimeError(f"a Dagster process exited early:\n{self.tail_logs()}")
-            try:
-                result = self.graphql("{ workspaceOrError { __typename ... on Workspace "
-                                      "{ locationEntries { name locationOrLoadError { __typename } } } } }")
-                entries = result["workspaceOrError"]["locationEntries"]
-                if entries and all(e["locationOrLoadError"] and
-                                   e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
-                                   for e in entries):
-                    return
-            except (requests.RequestException, KeyError, TypeError):
-                pass
+            waiting = [url for url in waiting if not self._location_loaded(url)]
+            if not waiting:
+                return
             time.sleep(1)
         raise TimeoutError(f"the Dagster webserver was not ready within {timeout}s:\n{self.tail_logs()}")
 
@@ -131,16 +173,6 @@ class DagsterDeployment:
         for process in reversed(self.processes):
             kill_group(process)
         self.processes.clear()
-
-    def __enter__(self) -> "DagsterDeployment":
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def tail_logs(self, lines: int = 40) -> str:
         out = []
@@ -150,10 +182,21 @@ class DagsterDeployment:
                 out.append(f"--- {log.name}\n" + "\n".join(text))
         return "\n".join(out)
 
+    def _location_loaded(self, url: str) -> bool:
+        try:
+            result = self.graphql("{ workspaceOrError { __typename ... on Workspace "
+                                  "{ locationEntries { name locationOrLoadError { __typename } } } } }", url=url)
+            entries = result["workspaceOrError"]["locationEntries"]
+            return bool(entries) and all(e["locationOrLoadError"] and
+                                         e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+                                         for e in entries)
+        except (requests.RequestException, RuntimeError, KeyError, TypeError):
+            return False
+
     # -- GraphQL ---------------------------------------------------------------------------------
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        response = requests.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
-                                 timeout=60)
+    def graphql(self, query: str, variables: dict | None = None, url: str | None = None) -> dict:
+        response = requests.post(f"{url or self.url}/graphql",
+                                 json={"query": query, "variables": variables or {}}, timeout=60)
         response.raise_for_status()
         body = response.json()
         if body.get("errors"):
@@ -162,22 +205,7 @@ class DagsterDeployment:
 
     def launch_partition_backfill(self, asset_keys: Iterable[str], partitions: Iterable[str]) -> str:
         """Launch a backfill the way the UI does (DagsterGraphQLClient has no method for it)."""
-        mutation = """
-        mutation Launch($params: LaunchBackfillParams!) {
-          launchPartitionBackfill(backfillParams: $params) {
-            __typename
-            ... on LaunchBackfillSuccess { backfillId }
-            ... on PythonError { message stack }
-            ... on InvalidStepError { invalidStepKey }
-            ... on PartitionSetNotFoundError { message }
-            ... on UnauthorizedError { message }
-          }
-        }"""
-        params = {
-            "assetSelection": [{"path": [key]} for key in asset_keys],
-            "partitionNames": list(partitions),
-        }
-        result = self.graphql(mutation, {"params": params})["launchPartitionBackfill"]
+        result = self.graphql(LAUNCH_BACKFILL, backfill_params(asset_keys, partitions))["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":
             raise RuntimeError(f"backfill launch failed: {result}")
         return result["backfillId"]

@@ -61,3 +61,20 @@ def throwaway_database(prefix: str = "cinegraph_test") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def drop_databases_and_roles(databases: list[str], roles: list[str]) -> None:
+    """Remove what a test created on the shared cluster. Roles are cluster-global, so tests name
+    them with a unique prefix and always drop them, also when the test failed."""
+    from cinegraph_assets.warehouse.engine import dispose_all
+
+    dispose_all()
+    admin = _admin_engine()
+    try:
+        with admin.connect() as conn:
+            for name in databases:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in roles:
+                conn.execute(sa.text(f'DROP ROLE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
