@@ -25,6 +25,11 @@ from cinegraph_assets.reporting.progress import STATUSES, YearRow
 BAR_WIDTH = 3  # pixels per bar, plus GAP between bars
 GAP = 1
 HEIGHT = 100
+#: Dagster 1.13 shows a markdown value inline only below this many characters.
+INLINE_LIMIT = 1000
+#: Lower pictures compress smaller: tried in turn until the markdown fits INLINE_LIMIT (a catalog
+#: imported in contiguous blocks of years fits at full height; a patchwork of statuses may not).
+HEIGHTS = (HEIGHT, 60, 40)
 STUB = 3  # pixels of a year without a TMDb total (never discovered, or nothing that year)
 #: Status colours (RGB), as in most dashboards: green done, amber partway, blue busy, red failed.
 COLOURS = {
@@ -47,7 +52,7 @@ _SOLID = {status: 1 + i for i, status in enumerate(STATUSES)}
 _PALE = {status: 1 + len(STATUSES) + i for i, status in enumerate(STATUSES)}
 
 
-def bar_heights(rows: Sequence[YearRow]) -> list[tuple[int, int]]:
+def bar_heights(rows: Sequence[YearRow], height: int = HEIGHT) -> list[tuple[int, int]]:
     """(total height, imported height) in pixels of each row's bar, in the rows' order."""
     largest = max((row.tmdb_total for row in rows), default=0)
     scale = math.log10(largest + 1) if largest else 1.0
@@ -56,20 +61,20 @@ def bar_heights(rows: Sequence[YearRow]) -> list[tuple[int, int]]:
         if row.tmdb_total <= 0:
             heights.append((STUB, STUB if row.imported or row.status == "complete" else 0))
             continue
-        total = max(STUB, round(HEIGHT * math.log10(row.tmdb_total + 1) / scale))
+        total = max(STUB, round(height * math.log10(row.tmdb_total + 1) / scale))
         share = min(row.imported, row.tmdb_total) / row.tmdb_total
         heights.append((total, round(total * share)))
     return heights
 
 
-def raster(rows: Sequence[YearRow]) -> list[list[int]]:
+def raster(rows: Sequence[YearRow], height: int = HEIGHT) -> list[list[int]]:
     """Palette indices, top row first: the oldest year's bar at the left."""
     ordered = sorted(rows, key=lambda row: row.year)
     width = len(ordered) * (BAR_WIDTH + GAP)
-    pixels = [[0] * width for _ in range(HEIGHT)]
-    for i, (row, (total, imported)) in enumerate(zip(ordered, bar_heights(ordered))):
-        for y in range(HEIGHT - total, HEIGHT):
-            colour = _SOLID[row.status] if y >= HEIGHT - imported else _PALE[row.status]
+    pixels = [[0] * width for _ in range(height)]
+    for i, (row, (total, imported)) in enumerate(zip(ordered, bar_heights(ordered, height))):
+        for y in range(height - total, height):
+            colour = _SOLID[row.status] if y >= height - imported else _PALE[row.status]
             for x in range(i * (BAR_WIDTH + GAP), i * (BAR_WIDTH + GAP) + BAR_WIDTH):
                 pixels[y][x] = colour
     return pixels
@@ -102,6 +107,10 @@ def progress_picture_markdown(rows: Sequence[YearRow]) -> str:
     """The picture as a markdown image with a data: URI (see the module for why)."""
     if not rows:
         return "(no release years yet)"
-    encoded = base64.b64encode(png(raster(rows))).decode("ascii")
     first, last = min(row.year for row in rows), max(row.year for row in rows)
-    return f"![Catalog progress {first}-{last}](data:image/png;base64,{encoded})"
+    for height in HEIGHTS:
+        encoded = base64.b64encode(png(raster(rows, height))).decode("ascii")
+        markdown = f"![Catalog progress {first}-{last}](data:image/png;base64,{encoded})"
+        if len(markdown) < INLINE_LIMIT:
+            break
+    return markdown  # the lowest one even if still too long: then behind "[Show Markdown]"

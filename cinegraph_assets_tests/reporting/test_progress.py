@@ -2,6 +2,8 @@
 command printing the same table."""
 
 import base64
+import math
+import random
 import struct
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from dagster._core.test_utils import create_run_for_test
 from cinegraph_assets.partitions import release_years
 from cinegraph_assets.reporting import picture
 from cinegraph_assets.reporting.assets import catalog_progress
-from cinegraph_assets.reporting.progress import build_progress
+from cinegraph_assets.reporting.progress import STATUSES, YearRow, build_progress
 from cinegraph_assets.reporting.status import print_status
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.warehouse import progress as progress_sql
@@ -168,6 +170,19 @@ def test_the_asset_shows_a_table_a_picture_and_numbers(sqlite_warehouse_url):
     assert set(pending) == {None, picture.PALE_COLOURS["pending"]}
     assert metadata["movies_imported"].value == 15
     assert metadata["years_complete"].value == 1 and metadata["years_running"].value == 1
+
+
+def test_a_patchwork_of_statuses_still_fits_the_inline_limit():
+    """Random statuses and shares year after year compress worst: the picture gets lower until
+    its markdown is short enough for the UI to show it inline."""
+    rng = random.Random(3)
+    rows = []
+    for year in range(1874, 2027):
+        total = int(10 * math.exp((year - 1874) / 19))
+        status = rng.choice(STATUSES)
+        imported = {"complete": total, "pending": 0}.get(status, rng.randint(0, total))
+        rows.append(YearRow(year, imported, total, None, status, None, 0))
+    assert len(picture.progress_picture_markdown(rows)) < picture.INLINE_LIMIT
 
 
 def test_status_prints_the_table(sqlite_warehouse_url, capsys):
