@@ -1,18 +1,16 @@
-"""Command line: `python -m cinegraph_assets run` (the platform on its embedded defaults) and
-`python -m cinegraph_assets status` (the catalog progress table).
+"""Command line: `python -m cinegraph_assets run|init|status|reset|refetch|db-roles|migrate`.
 
 `run` starts, each in its own process group so that Ctrl-C stops all of them:
 - the local sandbox standing in for TMDb, OMDb and the Oscar source, when no TMDb key is set;
 - `dagster dev` on http://127.0.0.1:3000 with a persistent DAGSTER_HOME (.dagster_home/).
 `dagster dev` ignores SIGTERM for a long while here, so we signal its whole group and escalate to
-SIGKILL after a grace period.
+SIGKILL after a grace period. Before that it prepares DAGSTER_HOME exactly as `init` does.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,10 +19,17 @@ from pathlib import Path
 
 from cinegraph_assets.production.commands import add_commands as add_production_commands
 
+DESCRIPTION = (
+    "The cinegraph_assets platform from the command line: run starts it on its embedded defaults "
+    "(the UI on http://127.0.0.1:3000), init prepares DAGSTER_HOME the same way without starting "
+    "anything, status prints the catalog's progress per release year, reset forgets release years "
+    "so they can be imported again, refetch makes the next import of release years fetch every "
+    "movie again, and, for a production deployment, db-roles creates the least-privilege "
+    "PostgreSQL roles and migrate brings the warehouse schema up to date."
+)
 SANDBOX_PORT = 8765
 WEBSERVER_PORT = 3000
 STOP_GRACE_SECONDS = 10
-POOL_LIMITS = {"tmdb": 2, "omdb": 1}
 
 
 def _log(message: str) -> None:
@@ -74,14 +79,8 @@ def _wait_for_line(process: subprocess.Popen, needle: str, timeout: float) -> st
     raise RuntimeError(f"the sandbox did not say '{needle}' within {timeout:.0f}s")
 
 
-def _prepare_home(project_dir: Path, env: dict[str, str]) -> Path:
-    home = Path(env.get("DAGSTER_HOME") or project_dir / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    env["DAGSTER_HOME"] = str(home)
-    source = project_dir / "dagster.yaml"
-    if source.exists():
-        shutil.copyfile(source, home / "dagster.yaml")
-    return home
+def _home_of(project_dir: Path, env: dict[str, str]) -> Path:
+    return Path(env.get("DAGSTER_HOME") or project_dir / ".dagster_home").resolve()
 
 
 #: On the sandbox there is no quota to spare, so the catalog backfill imports years one after
@@ -103,22 +102,49 @@ def _sandbox_env(env: dict[str, str], port: int) -> dict[str, str]:
     }
 
 
-def _set_pool_limits() -> None:
-    """Give the tmdb and omdb pools their limits, unless someone already set them in the UI."""
+def _prepare(project_dir: Path, home: Path) -> None:
+    """DAGSTER_HOME with the repo's dagster.yaml and the pool limits (raises HomeError)."""
     from dagster import DagsterInstance
 
-    with DagsterInstance.get() as instance:
-        storage = instance.event_log_storage
-        configured = set(storage.get_concurrency_keys())
-        for pool, limit in POOL_LIMITS.items():
-            if pool not in configured:
-                storage.set_concurrency_slots(pool, limit)
+    from cinegraph_assets.home import prepare_home
+    from cinegraph_assets.pools import set_pool_limits
+
+    prepare_home(project_dir, home)
+    with DagsterInstance.from_config(str(home)) as instance:
+        newly_set = set_pool_limits(instance)
+    if newly_set:
+        _log("pool limits set: " + ", ".join(f"{pool}={limit}" for pool, limit in newly_set.items()))
+
+
+def init(args: argparse.Namespace) -> int:
+    """Prepare DAGSTER_HOME and the warehouse as `run` does, without starting anything."""
+    from cinegraph_assets.home import HomeError
+    from cinegraph_assets.warehouse.migrate import upgrade
+
+    project_dir = Path(args.project_dir).resolve()
+    home = _home_of(project_dir, dict(os.environ))
+    try:
+        _prepare(project_dir, home)
+    except HomeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    os.environ["DAGSTER_HOME"] = str(home)
+    _log(f"DAGSTER_HOME={home} holds {project_dir / 'dagster.yaml'}; warehouse at {upgrade()}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    from cinegraph_assets.home import HomeError
+
     project_dir = Path(args.project_dir).resolve()
     env = dict(os.environ)
-    home = _prepare_home(project_dir, env)
+    home = _home_of(project_dir, env)
+    try:
+        _prepare(project_dir, home)
+    except HomeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    env["DAGSTER_HOME"] = str(home)
     os.environ["DAGSTER_HOME"] = str(home)
     _log(f"DAGSTER_HOME={home}")
 
@@ -153,7 +179,6 @@ def run(args: argparse.Namespace) -> int:
         from cinegraph_assets.warehouse.migrate import upgrade
 
         _log(f"warehouse at {upgrade()}")
-        _set_pool_limits()
 
         webserver = _start_group(
             [sys.executable, "-m", "dagster", "dev", "-w", str(project_dir / "workspace.yaml"),
@@ -175,21 +200,93 @@ def run(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     from cinegraph_assets.reporting.status import print_status
 
-    return print_status(database_url=args.database_url)
+    return print_status(database_url=args.database_url, years=args.years, unfinished=args.unfinished)
+
+
+def _warehouse_and_home(args: argparse.Namespace) -> tuple[str, Path] | None:
+    from cinegraph_assets.settings import SettingError, dagster_home
+    from cinegraph_assets.warehouse.engine import warehouse_url
+
+    try:
+        return warehouse_url(args.database_url), dagster_home()
+    except SettingError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+def _on_the_warehouse(command, args: argparse.Namespace) -> int:
+    """Run reset_years/refetch_years on the configured warehouse and DAGSTER_HOME."""
+    from cinegraph_assets.warehouse.migrate import SchemaChangeRefused
+
+    where = _warehouse_and_home(args)
+    if where is None:
+        return 2
+    try:
+        return command(args.years, *where)
+    except SchemaChangeRefused as exc:  # names the migrate command and the owner role
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def reset(args: argparse.Namespace) -> int:
+    from cinegraph_assets.reset import reset_years
+
+    return _on_the_warehouse(reset_years, args)
+
+
+def refetch(args: argparse.Namespace) -> int:
+    from cinegraph_assets.reset import refetch_years
+
+    return _on_the_warehouse(refetch_years, args)
+
+
+def _years(text: str) -> list[int]:
+    from cinegraph_assets.partitions import parse_years
+
+    try:
+        return parse_years(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cinegraph", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="start the platform (sandbox + dagster dev)")
-    run_parser.add_argument("--project-dir", default=".", help="checkout with workspace.yaml")
+    parser = argparse.ArgumentParser(prog="python -m cinegraph_assets", description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    database_url = {"default": None, "help": "warehouse URL (default: CINEGRAPH_DATABASE_URL)"}
+    project_dir = {"default": ".", "help": "the checkout holding dagster.yaml and workspace.yaml"}
+
+    run_parser = commands.add_parser("run", help="start the platform: the sandbox (when no TMDb key "
+                                     "is set) and dagster dev on DAGSTER_HOME (.dagster_home/)")
+    run_parser.add_argument("--project-dir", **project_dir)
     run_parser.add_argument("--port", type=int, default=WEBSERVER_PORT)
     run_parser.add_argument("--sandbox-port", type=int, default=SANDBOX_PORT)
     run_parser.set_defaults(handler=run)
+
+    init_parser = commands.add_parser("init", help="put the repo's dagster.yaml and the tmdb/omdb "
+                                      "pool limits into DAGSTER_HOME and migrate the warehouse")
+    init_parser.add_argument("--project-dir", **project_dir)
+    init_parser.set_defaults(handler=init)
+
     status_parser = commands.add_parser("status", help="print the catalog progress table")
-    status_parser.add_argument("--database-url", default=None,
-                               help="warehouse URL (default: CINEGRAPH_DATABASE_URL)")
+    status_parser.add_argument("--database-url", **database_url)
+    status_parser.add_argument("--years", type=_years, default=None,
+                               help="only these release years, e.g. 1990-2000 or 1990,1995")
+    status_parser.add_argument("--unfinished", action="store_true",
+                               help="only the years not complete yet")
     status_parser.set_defaults(handler=status)
+
+    for name, handler, text in (
+        ("reset", reset, "forget release years in the warehouse and the Dagster instance (the OMDb "
+                         "quota ledger is kept) so they can be imported again"),
+        ("refetch", refetch, "make the next import of release years fetch every movie's details "
+                             "again, whatever their age"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--years", type=_years, required=True,
+                             help="release years, e.g. 1920-1925 or 1990,1995")
+        command.add_argument("--database-url", **database_url)
+        command.set_defaults(handler=handler)
+
     add_production_commands(commands)  # db-roles, migrate
     args = parser.parse_args(argv)
     return args.handler(args)

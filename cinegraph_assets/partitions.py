@@ -16,3 +16,23 @@ def partition_years(context: dg.AssetExecutionContext | dg.AssetCheckExecutionCo
     (a single-run backfill).
     """
     return sorted(int(key) for key in context.partition_keys)
+
+
+def parse_years(text: str) -> list[int]:
+    """The release years of "1990", "1920-1925" or "1990,1995-1997", each checked against the
+    partitions; a ValueError names what is wrong and the range that exists."""
+    keys = release_years.get_partition_keys()
+    first, last = int(keys[0]), int(keys[-1])
+    years: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        start, _, end = part.partition("-")
+        if not start.strip().isdigit() or (end and not end.strip().isdigit()):
+            raise ValueError(f"{part!r} is not a year or a range of years; write 1990, 1920-1925 "
+                             "or 1990,1995-1997")
+        low, high = int(start), int(end or start)
+        if low > high:
+            raise ValueError(f"{part!r} runs backwards; write the earlier year first, e.g. {high}-{low}")
+        if low < first or high > last:
+            raise ValueError(f"{part!r} is outside the release-year partitions {first}-{last}")
+        years.update(range(low, high + 1))
+    return sorted(years)

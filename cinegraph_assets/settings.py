@@ -10,6 +10,7 @@ Plain Python: imports nothing of Dagster.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -31,31 +32,51 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def _number(raw: str, convert: Callable[[str], Any], expected: str):
+    """`convert(raw)`, or a ValueError saying what was expected (not Python's "invalid literal")."""
+    try:
+        value = convert(raw)
+    except ValueError:
+        raise ValueError(expected) from None
+    # float() accepts "inf" and "nan", which no setting can use (an infinite rate is no limit).
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(expected)
+    return value
+
+
 def _parse_positive_float(raw: str) -> float:
-    value = float(raw)
+    expected = "expected a finite number greater than 0"
+    value = _number(raw, float, expected)
     if not value > 0:
-        raise ValueError("expected a number greater than 0")
+        raise ValueError(expected)
     return value
 
 
 def _parse_positive_int(raw: str) -> int:
-    value = int(raw)
+    expected = "expected a whole number greater than 0"
+    value = _number(raw, int, expected)
     if value <= 0:
-        raise ValueError("expected a whole number greater than 0")
+        raise ValueError(expected)
     return value
 
 
 def _parse_non_negative_int(raw: str) -> int:
-    value = int(raw)
+    expected = "expected a whole number, 0 or more"
+    value = _number(raw, int, expected)
     if value < 0:
-        raise ValueError("expected a whole number, 0 or more")
+        raise ValueError(expected)
     return value
 
 
+def _parse_int(raw: str) -> int:
+    return _number(raw, int, "expected a whole number (may be negative)")
+
+
 def _parse_fraction(raw: str) -> float:
-    value = float(raw)
+    expected = "expected a fraction between 0 and 1, e.g. 0.01 for 1%"
+    value = _number(raw, float, expected)
     if not 0 <= value <= 1:
-        raise ValueError("expected a fraction between 0 and 1, e.g. 0.01 for 1%")
+        raise ValueError(expected)
     return value
 
 
@@ -64,6 +85,23 @@ def _parse_http_url(raw: str) -> str:
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise ValueError("expected an http(s) URL such as https://api.themoviedb.org/3")
     return raw.strip()
+
+
+#: The TMDb API version every path of the client is written for (/discover/movie, /movie/{id}...).
+TMDB_API_VERSION_PATH = "/3"
+
+
+def _parse_tmdb_api_url(raw: str) -> str:
+    """An http(s) URL ending in /3: without the version every request answers 404, which only
+    tells the person that *something* was not found."""
+    expected = "expected the TMDb API v3 base URL, ending in /3, e.g. https://api.themoviedb.org/3"
+    url = raw.strip().rstrip("/")
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ValueError(expected)
+    if not parsed.path.endswith(TMDB_API_VERSION_PATH):
+        raise ValueError(expected)
+    return url
 
 
 def _parse_url_or_path(raw: str) -> str:
@@ -167,8 +205,9 @@ _SETTINGS = [
     Setting("TMDB_ACCESS_TOKEN", None, _parse_str,
             "TMDb v4 read access token (sent as Authorization: Bearer). Set this or TMDB_API_KEY.",
             secret=True),
-    Setting("TMDB_BASE_URL", "https://api.themoviedb.org/3", _parse_http_url,
-            "TMDb API v3 base URL. `make run` points it at the local sandbox when no key is set."),
+    Setting("TMDB_BASE_URL", "https://api.themoviedb.org/3", _parse_tmdb_api_url,
+            "TMDb API v3 base URL, ending in /3. `make run` points it at the local sandbox when no "
+            "key is set."),
     Setting("TMDB_EXPORTS_BASE_URL", "https://files.tmdb.org", _parse_http_url,
             "Base URL of TMDb's daily ID exports (/p/exports/movie_ids_MM_DD_YYYY.json.gz)."),
     Setting("TMDB_MAX_RPS", 40.0, _parse_positive_float,
@@ -198,7 +237,7 @@ _SETTINGS = [
             "Timeout of one OMDb request, in seconds."),
     Setting("OMDB_MAX_RETRIES", 4, _parse_non_negative_int,
             "Retries of one OMDb request on 5xx, resets and timeouts (each retry spends quota)."),
-    Setting("OMDB_CLOCK_OFFSET_DAYS", 0, int,
+    Setting("OMDB_CLOCK_OFFSET_DAYS", 0, _parse_int,
             "Testing aid: whole days (may be negative) added to the clock the OMDb quota ledger "
             "and refresh ages follow, to keep step with a sandbox whose day differs. Leave unset "
             "in production."),

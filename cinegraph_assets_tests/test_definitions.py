@@ -16,6 +16,8 @@ def test_dagster_definitions_validate_passes():
 
 
 def test_definitions_expose_the_shared_warehouse_resource():
-    from cinegraph_assets.definitions import defs
+    from cinegraph_assets.definitions import defs as load_definitions
+
+    defs = load_definitions()
 
     assert "warehouse" in defs.resources

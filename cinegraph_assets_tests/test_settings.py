@@ -21,7 +21,7 @@ def test_env_var_overrides_default_and_explicit_overrides_env():
     [
         ("TMDB_MAX_RPS", "-3", "greater than 0"),
         ("TMDB_MAX_RPS", "fast", "TMDB_MAX_RPS"),
-        ("TMDB_BASE_URL", "api.themoviedb.org/3", "http(s) URL"),
+        ("TMDB_BASE_URL", "api.themoviedb.org/3", "e.g. https://api.themoviedb.org/3"),
         ("CINEGRAPH_DATABASE_URL", "mysql://x", "SQLAlchemy URL"),
         ("TMDB_FAILURE_THRESHOLD", "5", "fraction"),
         ("OMDB_DAILY_LIMIT", "0", "greater than 0"),

@@ -8,9 +8,15 @@ partition only, and has two thresholds in one check: WARN after 24 hours without
 ERROR after 36 hours. A year that has just begun is measured from its first day, so New Year's night
 does not page anyone before the 02:00 sync.
 
+The verdict appears only where it judges the work at hand. The check is partitioned like `movies`
+and gives its verdict on the current year's partition only: a run importing 1920 plans the check
+for 1920 and leaves it unevaluated (Dagster shows it as skipped), instead of showing a red ERROR
+about the current year on work it did not judge. The current year's own verdict stays on its
+partition, where the UI shows it.
+
 The sensor evaluates the check only when its answer would change (fresh -> warn -> fail, or a new
-sync), so the run list is not flooded with check runs; every sync run of a year also evaluates it,
-because the sync jobs select `movies` and with it its checks.
+sync), so the run list is not flooded with check runs; every sync run of the current year also
+evaluates it, because the sync jobs select `movies` and with it its checks.
 """
 
 
@@ -18,9 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
+from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from cinegraph_assets.automation import clock
+from cinegraph_assets.automation.instance_state import materialized_at
 from cinegraph_assets.automation.jobs import MOVIES
+from cinegraph_assets.partitions import partition_years, release_years
 
 WARN_AFTER = timedelta(hours=24)
 FAIL_AFTER = timedelta(hours=36)
@@ -62,7 +72,7 @@ def last_sync_of_year(instance: dg.DagsterInstance, year: int) -> datetime | Non
     )
     if not result.records:
         return None
-    return datetime.fromtimestamp(result.records[0].timestamp, tz=timezone.utc)
+    return datetime.fromtimestamp(materialized_at(result.records[0]), tz=timezone.utc)
 
 
 def current_year_freshness(instance: dg.DagsterInstance, now: datetime) -> Freshness:
@@ -79,16 +89,26 @@ def current_year_freshness(instance: dg.DagsterInstance, now: datetime) -> Fresh
     return Freshness(year, state, last_sync, age, fresh_until)
 
 
-@dg.asset_check(
-    asset=MOVIES,
-    name=CHECK_NAME,
-    description=(
-        "The current release year was synced recently: WARN after 24 hours without a successful "
-        "materialization of movies for this year, ERROR after 36 hours."
-    ),
+@dg.multi_asset_check(
+    name="movies_current_year_freshness",
+    specs=[dg.AssetCheckSpec(
+        CHECK_NAME, asset=MOVIES, partitions_def=release_years,
+        description=(
+            "The current release year was synced recently: WARN after 24 hours without a successful "
+            "materialization of movies for this year, ERROR after 36 hours. Evaluated on the current "
+            "year's partition only; other years are not judged by it (shown as skipped)."
+        ),
+    )],
+    # can_subset: a run of other years yields no result, so the check is skipped, not failed.
+    can_subset=True,
 )
-def movies_current_year_freshness(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    freshness = current_year_freshness(context.instance, clock.utc_now())
+def movies_current_year_freshness(context: dg.AssetCheckExecutionContext):
+    now = clock.utc_now()
+    if now.year not in partition_years(context):
+        context.log.info(f"Freshness is judged on movies[{now.year}] only; this run covers "
+                         f"{', '.join(context.partition_keys)}.")
+        return
+    freshness = current_year_freshness(context.instance, now)
     metadata: dict = {
         "year": dg.MetadataValue.int(freshness.year),
         "age_hours": dg.MetadataValue.float(round(freshness.age.total_seconds() / 3600, 2)),
@@ -99,7 +119,9 @@ def movies_current_year_freshness(context: dg.AssetCheckExecutionContext) -> dg.
     }
     if freshness.last_sync:
         metadata["last_synced_at"] = dg.MetadataValue.timestamp(freshness.last_sync.timestamp())
-    return dg.AssetCheckResult(
+    yield dg.AssetCheckResult(
+        asset_key=MOVIES,
+        check_name=CHECK_NAME,
         passed=freshness.state == "fresh",
         severity=freshness.severity,
         description=freshness.describe(),
@@ -107,16 +129,23 @@ def movies_current_year_freshness(context: dg.AssetCheckExecutionContext) -> dg.
     )
 
 
-def _last_evaluation(instance: dg.DagsterInstance) -> tuple[str | None, bool]:
-    """(state the check last reported, whether an evaluation is in flight)."""
-    record = instance.event_log_storage.get_asset_check_summary_records([CHECK_KEY])[CHECK_KEY]
-    last_any = record.last_check_execution_record
-    in_flight = last_any is not None and last_any.status.value == "PLANNED"
-    completed = record.last_completed_check_execution_record
-    if completed is None or completed.event is None or completed.event.asset_check_evaluation is None:
+def _last_evaluation(instance: dg.DagsterInstance, year: int) -> tuple[str | None, bool]:
+    """(state the check last reported on movies[year], whether an evaluation of it is in flight)."""
+    storage = instance.event_log_storage
+    partition = PartitionKeyFilter(key=str(year))
+    [latest] = storage.get_asset_check_execution_history(CHECK_KEY, limit=1, partition_filter=partition) \
+        or [None]
+    in_flight = False
+    if latest is not None and latest.status == AssetCheckExecutionRecordStatus.PLANNED:
+        # A planned check whose run has ended was skipped (or its run died): nothing in flight.
+        run = instance.get_run_by_id(latest.run_id)
+        in_flight = run is not None and not run.is_finished
+    completed = storage.get_asset_check_execution_history(
+        CHECK_KEY, limit=1, partition_filter=partition,
+        status={AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED})
+    if not completed or completed[0].event is None or completed[0].event.asset_check_evaluation is None:
         return None, in_flight
-    evaluation = completed.event.asset_check_evaluation
-    state = evaluation.metadata.get("state")
+    state = completed[0].event.asset_check_evaluation.metadata.get("state")
     return (state.value if state is not None else None), in_flight
 
 
@@ -134,7 +163,7 @@ def freshness_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefinit
     def movies_freshness(context: dg.SensorEvaluationContext):
         now = clock.utc_now()
         freshness = current_year_freshness(context.instance, now)
-        reported, in_flight = _last_evaluation(context.instance)
+        reported, in_flight = _last_evaluation(context.instance, freshness.year)
         if in_flight:
             return dg.SkipReason("The freshness check is being evaluated right now.")
         if reported == freshness.state:
@@ -146,6 +175,7 @@ def freshness_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefinit
         return dg.RunRequest(
             run_key=f"movies_freshness:{freshness.year}:{stamp}:{freshness.state}",
             asset_check_keys=[CHECK_KEY],
+            partition_key=str(freshness.year),
         )
 
     return movies_freshness

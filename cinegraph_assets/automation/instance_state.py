@@ -25,6 +25,10 @@ from cinegraph_assets.automation.jobs import (
     oscar_nominations_job,
 )
 
+#: Metadata of a materialization re-recorded by `python -m cinegraph_assets reset` (which has to
+#: wipe a whole asset to wipe some of its partitions): when the original materialization happened.
+ORIGINAL_TIME_KEY = "cinegraph/materialized_at"
+
 #: Jobs that never write a year's movies (their runs do not block a TMDb run of the same year).
 _NON_WRITING_JOBS = {omdb_ratings_job.name, oscar_nominations_job.name, catalog_progress_job.name}
 #: How many recent finished runs are scanned for "did the last attempt of this year fail".
@@ -50,6 +54,14 @@ def writes_movies(run: dg.DagsterRun) -> bool:
     # A run of a whole asset job has no explicit selection; only our single-purpose jobs are
     # known not to touch movies.
     return run.job_name not in _NON_WRITING_JOBS
+
+
+def materialized_at(record) -> float:
+    """When a materialization record's materialization happened (a re-recorded one keeps the time
+    of the original in its metadata), as a POSIX timestamp."""
+    materialization = record.asset_materialization
+    original = materialization.metadata.get(ORIGINAL_TIME_KEY) if materialization else None
+    return float(original.value) if original is not None else record.timestamp
 
 
 def materialized_years(instance: dg.DagsterInstance, asset_key: dg.AssetKey = MOVIES) -> set[int]:

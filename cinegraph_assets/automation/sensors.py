@@ -42,7 +42,7 @@ from cinegraph_assets.automation.jobs import (
 )
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.oscars.resource import OscarsSourceResource
-from cinegraph_assets.oscars.source import OscarsSourceError, fetch_oscars_source, parse_oscars_tsv
+from cinegraph_assets.oscars.source import OscarsSourceError, fetch_oscars_source
 from cinegraph_assets.partitions import release_years
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.settings import setting
@@ -540,7 +540,7 @@ def oscars_source_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDef
         if reload_state == "running":
             return dg.SensorResult(cursor=cursor_with(requested), skip_reason=(
                 f"The reload of the Oscar source (sha256 {requested['sha256'][:12]}) is under way."))
-        table = parse_oscars_tsv(snapshot.read_text())
+        table = oscars_source.parse(snapshot)
         first_year, last_year = partition_year_range(clock.utc_now())
         years = sorted({n.film_year for n in table.nominations if first_year <= n.film_year <= last_year})
         if not years:

@@ -9,10 +9,14 @@ from cinegraph_assets.omdb.fetching import YearOutcome, rate_year
 from cinegraph_assets.omdb.quota import QuotaLedger
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.partitions import partition_years, release_years
+from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.settings import SettingError
+from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
+from cinegraph_assets.warehouse import progress as progress_sql
 from cinegraph_assets.warehouse import ratings as ratings_sql
 
+MOVIES = dg.AssetKey("movies")
 #: Failure reasons always reported (as 0 when none), so the UI plots a continuous line for each.
 FAILURE_REASONS = (
     "not_found", "incorrect_imdb_id", "parse_error", "omdb_error", "unavailable",
@@ -23,7 +27,7 @@ FAILURE_REASONS = (
     key=OMDB_RATINGS,
     group_name="omdb",
     partitions_def=release_years,
-    deps=[dg.AssetKey("movies")],
+    deps=[MOVIES],
     pool="omdb",
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[coverage_check],
@@ -43,18 +47,32 @@ def omdb_ratings(
     saves each movie as it goes and succeeds when the quota runs out; `pending` says what is left
     for the next day. Movies OMDb does not know are asked again after OMDB_NOT_FOUND_RETRY_DAYS.
     """
+    years = partition_years(context)
+    warn_if_unlimited(context, "omdb")
+    engine = warehouse.engine
     try:
         settings = omdb.settings()
     except SettingError as exc:
         raise dg.Failure(str(exc)) from None
-    engine = warehouse.engine
     ledger = QuotaLedger(engine, settings.daily_limit, clock=omdb.now)
     try:
         client = omdb.client(before_request=ledger.reserve)
     except (SettingError, InvalidApiKey) as exc:
         raise dg.Failure(str(exc)) from None
 
-    years = partition_years(context)
+    def imported(year: int) -> bool:
+        with engine.connect() as conn:
+            return progress_sql.movies_count(conn, year, year) > 0
+
+    try:  # a setting mistake is named first; then a year with nothing to rate is refused
+        refuse_empty_run(context, years, MOVIES, imported, lambda empty: (
+            f"omdb_ratings[{years_label(empty)}] has no movies to rate: movies[{years_label(empty)}] "
+            f"was never imported. Import the year first: {import_in_the_ui(empty)} (or Jobs > "
+            "catalog_year_sync, which imports and rates it)."))
+    except dg.Failure:
+        client.close()
+        raise
+
     run_started = omdb.now()
     outcomes: dict[int, YearOutcome] = {}
     failure: str | None = None

@@ -7,9 +7,13 @@ import dagster as dg
 
 from cinegraph_assets.oscars.load import empty_stats, load_film_year, write_reference_tables
 from cinegraph_assets.oscars.resource import OscarsSourceResource
+from cinegraph_assets.oscars.source import OscarsSourceError
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
+from cinegraph_assets.warehouse import progress as progress_sql
 
+MOVIES = dg.AssetKey("movies")
 #: A nomination for films of year Y may name a movie whose TMDb release year is Y-1 or Y+1
 #: (festival premieres, late releases). allow_nonexistent_upstream_partitions: the first year
 #: (1874) has no Y-1 and the current year no Y+1, and those partitions must still run.
@@ -22,7 +26,7 @@ MOVIES_OF_NEIGHBOUR_YEARS = dg.TimeWindowPartitionMapping(
     key="oscar_nominations",
     group_name="oscars",
     partitions_def=release_years,
-    deps=[dg.AssetDep("movies", partition_mapping=MOVIES_OF_NEIGHBOUR_YEARS)],
+    deps=[dg.AssetDep(MOVIES, partition_mapping=MOVIES_OF_NEIGHBOUR_YEARS)],
     # Loading a year takes well under a second: a range runs as one run, year by year.
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"python", "sql"},
@@ -46,14 +50,30 @@ def oscar_nominations(
     directors and writers are linked to the matched movie's TMDb credits by name.
     """
     years = partition_years(context)
-    snapshot, table = oscars_source.read_table()
+    engine = warehouse.engine
+
+    def movies_nearby(year: int) -> bool:
+        with engine.connect() as conn:
+            return progress_sql.movies_count(conn, year - 1, year + 1) > 0
+
+    refuse_empty_run(
+        context, years, MOVIES, movies_nearby,
+        lambda empty: (
+            f"oscar_nominations[{years_label(empty)}] has no movies to attach nominations to: "
+            f"movies[{min(empty) - 1}..{max(empty) + 1}] were never imported. Import the year first: "
+            f"{import_in_the_ui(empty)} (which loads its nominations too)."),
+        upstream_years=lambda year: (year - 1, year, year + 1),
+    )
+    try:
+        snapshot, table = oscars_source.read_table()
+    except OscarsSourceError as exc:  # its message names the file or OSCARS_SOURCE_URL
+        raise dg.Failure(description=str(exc)) from None
     if snapshot.error:
         context.log.warning(f"Using the cached Oscar source: {snapshot.error}")
     context.log.info(
         f"Oscar source {snapshot.source}: {snapshot.status}, sha256 {snapshot.sha256[:12]}, "
         f"{len(table.nominations)} nominations"
     )
-    engine = warehouse.engine
     write_reference_tables(engine, table)
 
     totals: Counter = empty_stats()

@@ -8,6 +8,7 @@ from typing import Optional
 import dagster as dg
 
 from cinegraph_assets.oscars.source import (
+    OscarsSourceError,
     OscarsTable,
     SourceSnapshot,
     fetch_oscars_source,
@@ -45,4 +46,22 @@ class OscarsSourceResource(dg.ConfigurableResource):
     def read_table(self) -> tuple[SourceSnapshot, OscarsTable]:
         """Fetch and parse the whole table."""
         snapshot = self.fetch()
-        return snapshot, parse_oscars_tsv(snapshot.read_text())
+        return snapshot, self.parse(snapshot)
+
+    @staticmethod
+    def parse(snapshot: SourceSnapshot) -> OscarsTable:
+        """Parse a fetched snapshot; a bad row's error names the file and OSCARS_SOURCE_URL.
+
+        The parser only knows line numbers: "line 2: ..." alone does not tell a person which file
+        (a cached download? a local copy?) nor which setting chose it.
+        """
+        try:
+            return parse_oscars_tsv(snapshot.read_text())
+        except OscarsSourceError as exc:
+            detail = str(exc)
+            if not detail.startswith("line "):
+                raise  # already names OSCARS_SOURCE_URL (an empty file, a missing column)
+            error = OscarsSourceError(
+                f"The Oscar source {snapshot.source} (OSCARS_SOURCE_URL) cannot be used: {detail}. "
+                "Fix that line, or set OSCARS_SOURCE_URL to the tab-separated oscar_data table.")
+        raise error

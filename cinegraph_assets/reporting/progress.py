@@ -1,8 +1,9 @@
 """The catalog progress report: a row per release year, totals, the backfill's rate and ETA.
 
 Plain Python (no Dagster, no SQL): it combines what the warehouse holds (warehouse/progress.py) with
-what the Dagster instance knows about runs (running / failed years), and renders the same table as
-Markdown for the UI and as text for `python -m cinegraph_assets status`.
+what the Dagster instance knows about runs (running / failed years), and renders the table as text
+for `python -m cinegraph_assets status` (the asset shows the same rows as Dagster table metadata,
+and as a picture: reporting/picture.py).
 
 Status of a year:
 - running: a run writing the year is queued or running;
@@ -139,26 +140,21 @@ class CatalogProgress:
             lines.append("(No Dagster instance found: running/failed years are not shown.)")
         return lines
 
-    def to_markdown(self) -> str:
-        out = [f"**Catalog progress** at {self.generated_at:%Y-%m-%d %H:%M} UTC", ""]
-        out += [f"- {line}" for line in self.summary_lines()]
-        out += ["", "| Year | Imported | TMDb total | Coverage | Status | Last sync |",
-                "|---:|---:|---:|---:|:---|:---|"]
-        for row in self.rows:
-            out.append(
-                f"| {row.year} | {row.imported:,} | {row.tmdb_total:,} | {_pct(row.coverage_pct)} | "
-                f"{row.status} | {_when(row.last_sync)} |"
-            )
-        return "\n".join(out)
+    def select(self, years: set[int] | None = None, unfinished: bool = False) -> list[YearRow]:
+        """The rows of `years` (all when None), only the ones not complete if `unfinished`."""
+        return [row for row in self.rows
+                if (years is None or row.year in years) and not (unfinished and row.status == "complete")]
 
-    def to_text(self) -> str:
+    def to_text(self, rows: list[YearRow] | None = None) -> str:
+        """The summary and the table of `rows` (default: every year)."""
+        rows = self.rows if rows is None else rows
         header = ("Year", "Imported", "TMDb total", "Coverage", "Status", "Last sync")
         body = [
             (str(r.year), f"{r.imported:,}", f"{r.tmdb_total:,}", _pct(r.coverage_pct), r.status,
              _when(r.last_sync))
-            for r in self.rows
+            for r in rows
         ]
-        widths = [max(len(header[i]), *(len(line[i]) for line in body)) for i in range(len(header))]
+        widths = [max([len(header[i]), *(len(line[i]) for line in body)]) for i in range(len(header))]
         right = {0, 1, 2, 3}
 
         def fmt(cells) -> str:
@@ -167,6 +163,8 @@ class CatalogProgress:
 
         lines = [f"Catalog progress at {self.generated_at:%Y-%m-%d %H:%M} UTC", ""]
         lines += self.summary_lines()
+        if len(rows) != len(self.rows):
+            lines.append(f"Showing {len(rows)} of the {len(self.rows)} years.")
         lines += ["", fmt(header), fmt(["-" * w for w in widths])]
         lines += [fmt(cells) for cells in body]
         return "\n".join(lines)

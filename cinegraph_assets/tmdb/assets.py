@@ -12,21 +12,20 @@ may cover several years.
 
 
 import contextlib
-import functools
-import inspect
 import time
 from datetime import datetime, timezone
 
 import dagster as dg
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from cinegraph_assets.partitions import partition_years, release_years
+from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
 from cinegraph_assets.tmdb.discovery import discover_year
+from cinegraph_assets.tmdb.failures import fails_clearly
 from cinegraph_assets.tmdb.normalizer import StagedNormalizer
 from cinegraph_assets.tmdb.resource import TMDbResource
+from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
 from cinegraph_assets.warehouse import catalog
 
 #: Two years per backfill run. A backfill of every year (150+ partitions) starts about 77 runs, not
@@ -61,50 +60,6 @@ def _report(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, years: li
     return totals if len(years) > 1 else per_year[years[0]]
 
 
-def _warehouse_failure(context, args, kwargs, exc: Exception) -> dg.Failure:
-    warehouse = kwargs.get("warehouse") or next(
-        (arg for arg in args if isinstance(arg, WarehouseResource)), None)
-    url = make_url(warehouse.url if warehouse is not None else "sqlite://")
-    where = f"{url.host}:{url.port or 5432}/{url.database}" if url.host else url.database
-    first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
-    assets = ", ".join(sorted(key.to_user_string() for key in context.selected_asset_keys))
-    return dg.Failure(description=(
-        f"The warehouse database ({where}, CINEGRAPH_DATABASE_URL) failed during {assets}: "
-        f"{first_line}. Everything saved before the error is kept; rerun the partition once the "
-        "database is reachable and it continues where this run stopped."))
-
-
-_WAREHOUSE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError)
-
-
-def _warehouse_trouble_fails_clearly(asset_fn):
-    """A lost or refused warehouse connection (a database restart, a network cut) fails the step
-    with a message saying which database and what to do, instead of a driver traceback. Nothing is
-    lost: details are saved in batches and movies in whole-movie transactions as the run goes."""
-
-    if inspect.isgeneratorfunction(asset_fn):
-        @functools.wraps(asset_fn)
-        def generator_wrapper(context, *args, **kwargs):
-            try:
-                yield from asset_fn(context, *args, **kwargs)
-                return
-            except _WAREHOUSE_TROUBLE as exc:
-                failure = _warehouse_failure(context, args, kwargs, exc)
-            raise failure  # outside the except block: no chained driver traceback
-
-        return generator_wrapper
-
-    @functools.wraps(asset_fn)
-    def wrapper(context, *args, **kwargs):
-        try:
-            return asset_fn(context, *args, **kwargs)
-        except _WAREHOUSE_TROUBLE as exc:
-            failure = _warehouse_failure(context, args, kwargs, exc)
-        raise failure  # outside the except block: no chained driver traceback
-
-    return wrapper
-
-
 def _sum_numbers(rows: list[dict]) -> dict:
     summed: dict = {}
     for row in rows:
@@ -122,7 +77,7 @@ def _sum_numbers(rows: list[dict]) -> dict:
     kinds={"python", "sql"},
     tags={"source": "tmdb"},
 )
-@_warehouse_trouble_fails_clearly
+@fails_clearly
 def tmdb_discovered_movies(
     context: dg.AssetExecutionContext, tmdb: TMDbResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -145,6 +100,7 @@ def tmdb_discovered_movies(
     Adult titles follow TMDB_INCLUDE_ADULT (default false, as TMDb's default).
     """
     years = partition_years(context)
+    warn_if_unlimited(context, POOL)
     settings = tmdb.resolved()
     engine = warehouse.engine
     per_year: dict[int, dict] = {}
@@ -287,7 +243,7 @@ def _movies_metadata(counts: dict, seconds: float) -> dict:
     pool=POOL,
     can_subset=True,
 )
-@_warehouse_trouble_fails_clearly
+@fails_clearly
 def tmdb_details_and_movies(
     context: dg.AssetExecutionContext,
     config: DetailsConfig,
@@ -298,6 +254,8 @@ def tmdb_details_and_movies(
     years = partition_years(context)
     selected = context.selected_asset_keys
     engine = warehouse.engine
+    _refuse_years_without_upstream(context, years, engine, details_selected=DETAILS in selected)
+    warn_if_unlimited(context, POOL)
     details_per_year: dict[int, dict] = {}
     movies_per_year: dict[int, dict] = {}
     over_threshold: list[str] = []
@@ -341,6 +299,31 @@ def tmdb_details_and_movies(
         yield dg.MaterializeResult(asset_key=DETAILS, metadata=details_metadata)
     if movies_metadata is not None:
         yield dg.MaterializeResult(asset_key=MOVIES, metadata=movies_metadata)
+
+
+def _refuse_years_without_upstream(context, years: list[int], engine, *, details_selected: bool) -> None:
+    """`movies` alone on a year with nothing fetched, or details on a year never discovered, would
+    end green having done nothing: fail naming what to select instead (see upstream.py)."""
+
+    def discovered(year: int) -> bool:
+        with engine.connect() as conn:
+            return catalog.discovery_summary(conn, year)["discovered_at"] is not None
+
+    def staged(year: int) -> bool:
+        with engine.connect() as conn:
+            return catalog.staged_count(conn, year) > 0
+
+    if details_selected:
+        refuse_empty_run(context, years, tmdb_discovered_movies.key, discovered, lambda empty: (
+            f"tmdb_movie_details[{years_label(empty)}] has no movie ids to fetch: "
+            f"tmdb_discovered_movies[{years_label(empty)}] was never materialized. Import the year "
+            f"instead: {import_in_the_ui(empty)}."))
+    else:
+        refuse_empty_run(context, years, DETAILS, staged, lambda empty: (
+            f"movies[{years_label(empty)}] has nothing to normalize: "
+            f"tmdb_movie_details[{years_label(empty)}] was never materialized. Import the year "
+            f"instead: {import_in_the_ui(empty)} (movies alone only normalizes what "
+            "tmdb_movie_details fetched)."))
 
 
 def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResource,

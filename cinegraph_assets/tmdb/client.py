@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 #: Env vars a user fixes when TMDb rejects the credentials (named in every auth error).
 CREDENTIAL_SETTINGS = "TMDB_API_KEY or TMDB_ACCESS_TOKEN"
+#: Env var a user fixes when TMDb cannot be reached at all (named when every attempt failed to connect).
+BASE_URL_SETTING = "TMDB_BASE_URL"
 #: Longest Retry-After we honour; a longer one is treated as this (a run should not hang for hours).
 MAX_RETRY_AFTER_SECONDS = 120.0
 #: TMDb status codes meaning "your credentials are not accepted" (7 invalid key, 10 suspended,
@@ -84,6 +86,8 @@ class TMDbTransientError(TMDbError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+        #: what went wrong with the connection, in words (reason "connection" only)
+        self.problem = "connection failed"
 
 
 class TMDbRequestError(TMDbError):
@@ -277,7 +281,14 @@ class TMDbClient:
             return retrying(self._attempt, path, params or {})
         except TMDbTransientError as exc:
             self.stats.record_failure(exc.reason)
-            raise
+            if exc.reason != "connection":
+                raise
+            failure = TMDbTransientError(
+                f"TMDb could not be reached at {self._where(path)} ({exc.problem}) after "
+                f"{self.max_retries + 1} attempts: check {BASE_URL_SETTING} "
+                f"({self.redact(self.base_url)}) and the network.", reason="connection")
+        # Raised outside the except block: the chained attempt's text would add nothing but noise.
+        raise failure
 
     def _wait(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -328,8 +339,10 @@ class TMDbClient:
             error = TMDbTransientError(f"TMDb timed out on {self._where(path)}: {self.redact(exc)}",
                                        reason="timeout")
         except requests.ConnectionError as exc:
-            error = TMDbTransientError(f"TMDb connection failed on {self._where(path)}: "
-                                       f"{self.redact(exc)}", reason="connection")
+            problem = _connection_problem(exc)
+            error = TMDbTransientError(f"TMDb connection failed on {self._where(path)} ({problem})",
+                                       reason="connection")
+            error.problem = problem
         except requests.RequestException as exc:
             error = TMDbTransientError(f"TMDb request failed on {self._where(path)}: "
                                        f"{self.redact(exc)}", reason="request")
@@ -411,6 +424,31 @@ def _read_capped(response: requests.Response, limit: int) -> bytes:
             raise _ResponseTooLarge(size)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+#: Words of a requests/urllib3 connection error -> what a person reads. urllib3's own text is long,
+#: names internal classes and repeats the URL; the setting to check is what matters.
+_CONNECTION_PROBLEMS = (
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "host name not found"),
+    ("nodename nor servname", "host name not found"),
+    ("Temporary failure in name resolution", "host name not found"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+    ("Connection reset", "connection reset"),
+    ("Connection aborted", "connection reset"),
+    ("RemoteDisconnected", "connection closed by the server"),
+    ("SSLError", "TLS handshake failed"),
+    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+)
+
+
+def _connection_problem(exc: Exception) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    for needle, problem in _CONNECTION_PROBLEMS:
+        if needle in text:
+            return problem
+    return "connection failed"
 
 
 def _status_of(body: Any) -> tuple[int | None, str]:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import dagster as dg
 
-from cinegraph_assets.settings import setting
+from cinegraph_assets.settings import SettingError, setting
 from cinegraph_assets.tmdb.client import TMDbClient
 from cinegraph_assets.tmdb.ratelimit import RateLimiter, shared_rate_limiter
 
@@ -75,8 +75,15 @@ class TMDbResource(dg.ConfigurableResource):
                                    state_dir=resolved.state_dir)
 
     def client(self, warehouse_url: str | None = None) -> TMDbClient:
-        """A new client with fresh request statistics, sharing the instance-wide rate limit."""
+        """A new client with fresh request statistics, sharing the instance-wide rate limit.
+
+        Without credentials TMDb can only answer 401: say so before sending anything.
+        """
         resolved = self.resolved()
+        if not (resolved.api_key or resolved.access_token):
+            raise SettingError(
+                "TMDB_API_KEY and TMDB_ACCESS_TOKEN are both unset: set one of them (a v3 API key "
+                "or a v4 read access token from https://www.themoviedb.org/settings/api).")
         return TMDbClient(
             base_url=resolved.base_url,
             api_key=resolved.api_key,

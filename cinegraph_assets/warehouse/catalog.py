@@ -55,6 +55,7 @@ __all__ = [
     "mark_changed",
     "years_of_movies",
     "normalize_staged",
+    "staged_count",
     "year_movie_ids",
     "duplicate_movie_ids",
     "movies_missing_title",
@@ -629,6 +630,11 @@ def _staged_ids_of_year(conn: Connection, year: int) -> list[int]:
         .order_by(st.c.tmdb_id)
     )
     return list(conn.execute(query).scalars())
+
+
+def staged_count(conn: Connection, year: int) -> int:
+    """How many staged responses normalize_staged(year) would move into the movie tables."""
+    return len(_staged_ids_of_year(conn, year))
 
 
 def _lock_staged(conn: Connection, ids: Sequence[int]) -> list[tuple[int, object, datetime]]:

@@ -103,6 +103,14 @@ def year_counts(conn: Connection) -> dict[int, YearCounts]:
     }
 
 
+def movies_count(conn: Connection, first_year: int, last_year: int) -> int:
+    """Movies (not deleted) released from first_year to last_year: whether a year was imported."""
+    return int(conn.execute(
+        sa.select(sa.func.count()).select_from(movies)
+        .where(movies.c.release_year.between(first_year, last_year), movies.c.deleted_at.is_(None))
+    ).scalar_one())
+
+
 def oscar_match_rate(conn: Connection) -> dict:
     """Nominations naming a film, how many are matched to a movie, and the rate (for the report)."""
     names = set(sa.inspect(conn).get_table_names())

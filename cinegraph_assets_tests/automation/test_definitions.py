@@ -3,7 +3,12 @@
 import dagster as dg
 import pytest
 
-from cinegraph_assets.automation.definitions import SCHEDULE_NAMES, SENSOR_NAMES, build_defs
+from cinegraph_assets.automation.definitions import (
+    SCHEDULE_NAMES,
+    SENSOR_NAMES,
+    build_defs,
+    defs_from_settings,
+)
 from cinegraph_assets.settings import SettingError
 
 
@@ -29,8 +34,17 @@ def test_an_unknown_name_is_refused_with_the_setting_named():
         build_defs(frozenset({"dayly_sync"}))
 
 
+def test_the_settings_are_read_when_the_location_loads_not_at_import():
+    assert statuses(defs_from_settings({"CINEGRAPH_AUTOMATION_OFF": "daily_sync"}))["daily_sync"] == "STOPPED"
+    assert statuses(defs_from_settings({}))["daily_sync"] == "RUNNING"
+    changes = {s.name: s for s in defs_from_settings({"TMDB_CHANGES_INTERVAL_SECONDS": "60"}).sensors}
+    assert changes["tmdb_changes"].minimum_interval_seconds == 60
+
+
 def test_every_sensor_and_schedule_is_in_the_platform():
-    from cinegraph_assets.definitions import defs
+    from cinegraph_assets.definitions import defs as load_definitions
+
+    defs = load_definitions()
 
     repository = defs.get_repository_def()
     assert {s.name for s in repository.sensor_defs} >= set(SENSOR_NAMES)

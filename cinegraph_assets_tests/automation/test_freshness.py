@@ -52,7 +52,8 @@ def test_the_check_reports_warn_then_error_severity(instance, synced, set_now, a
     for hours, passed, severity in [(2, True, None), (30, False, dg.AssetCheckSeverity.WARN),
                                     (40, False, dg.AssetCheckSeverity.ERROR)]:
         set_now(synced + timedelta(hours=hours))
-        [evaluation] = check_only.execute_in_process(instance=instance).get_asset_check_evaluations()
+        [evaluation] = check_only.execute_in_process(
+            instance=instance, partition_key=str(synced.year)).get_asset_check_evaluations()
         assert evaluation.passed is passed
         if severity:
             assert evaluation.severity == severity
@@ -76,11 +77,11 @@ def test_sensor_evaluates_only_when_the_answer_changes(instance, synced, set_now
     def report(state):
         instance.report_runless_asset_event(dg.AssetCheckEvaluation(
             asset_key=CHECK_KEY.asset_key, check_name=CHECK_KEY.name, passed=state == "fresh",
-            metadata={"state": state}))
+            metadata={"state": state}, partition=str(synced.year)))
 
     set_now(synced + timedelta(hours=1))
     [first] = tick().run_requests
-    assert first.asset_check_keys == [CHECK_KEY]
+    assert first.asset_check_keys == [CHECK_KEY] and first.partition_key == str(synced.year)
 
     report("fresh")
     quiet = tick()
@@ -90,3 +91,14 @@ def test_sensor_evaluates_only_when_the_answer_changes(instance, synced, set_now
     set_now(synced + timedelta(hours=25))
     [stale] = tick().run_requests
     assert stale.asset_check_keys == [CHECK_KEY] and stale.run_key != first.run_key
+
+
+def test_materializing_an_old_year_shows_no_verdict_about_the_current_year(instance, automation_defs):
+    """The current year has never synced, so its verdict would be an ERROR: importing 1920 must not
+    show it (a check that fails on work it did not judge teaches people to ignore red)."""
+    job = automation_defs.resolve_job_def("tmdb_year_import")
+    result = job.execute_in_process(partition_key="1920", instance=instance)
+
+    assert result.success
+    assert result.get_asset_check_evaluations() == []
+    assert current_year_freshness(instance, datetime.now(timezone.utc)).state == "fail"

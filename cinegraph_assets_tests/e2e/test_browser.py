@@ -2,14 +2,19 @@
 dagster-webserver + dagster-daemon (PostgreSQL instance and warehouse, the sandbox as TMDb).
 
 1. The lineage shows discovery -> details -> movies -> ratings / nominations.
-2. One year materialized from the partition picker succeeds.
-3. A backfill of a range of years launched from the UI completes.
+2. The natural click on a year never imported (Catalog -> movies -> Materialize -> a year) fails,
+   and the run says what to select instead (it used to end green with 0 movies).
+3. The README's UI path, word by word (Jobs -> tmdb_year_import -> Materialize all... -> a year ->
+   Launch 1 run), puts the year's movies in the warehouse.
+4. A backfill of a range of years launched from the UI completes.
+5. catalog_progress shows its picture and its per-year table on the asset's page.
 
 Screenshots of every step are saved under test-artifacts/browser/ (git-ignored).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -102,8 +107,16 @@ def _wait_for_status(page, url: str, timeout: float) -> str:
     return text
 
 
-def _launch_from_partition_picker(page, partitions: str) -> None:
-    page.get_by_role("button", name="Materialize all…").first.click()
+README_UI_PATH = re.compile(
+    r"open \*\*Jobs\*\* → `tmdb_year_import` → \*\*Materialize all…\*\*, type a year \(e\.g\. `\d{4}`\)\s+"
+    r"in the partition box and click \*\*Launch 1 run\*\*")
+
+
+def _launch_from_partition_picker(page, partitions: str, opener: str = "Materialize all…",
+                                  launch: str = "Launch", upstream_missing: bool = False) -> None:
+    page.get_by_role("button", name=_label(opener)).first.click()
+    if upstream_missing:
+        _go_on_anyway(page)
     dialog = page.get_by_role("dialog")
     picker = dialog.get_by_placeholder("ex: 1874, 1875, [1876...2026]", exact=False)
     if picker.count() == 0:
@@ -111,11 +124,43 @@ def _launch_from_partition_picker(page, partitions: str) -> None:
     picker.fill(partitions)
     picker.press("Enter")
     _shot(page, f"picker-{partitions.strip('[]').replace('...', '-')}")
-    dialog.get_by_role("button", name="Launch", exact=False).last.click()
+    dialog.get_by_role("button", name=launch, exact=False).last.click()
 
 
-def test_lineage_materialize_one_year_and_backfill_a_range_from_the_ui(browser_page, sandbox_factory, tmp_path):
+def _label(text: str) -> re.Pattern:
+    """The accessible name of a link or button reading `text`: it may start with an icon's label
+    (the sidebar's "catalog_book Catalog") and repeat an asset's name ("movies movies")."""
+    word = re.escape(text)
+    return re.compile(rf"(^|\s){word}(\s+{word})?$")
+
+
+def _link(page, text: str):
+    return page.get_by_role("link", name=_label(text))
+
+
+def _go_on_anyway(page) -> None:
+    """Dagster warns that an upstream asset was never materialized; a person goes on anyway."""
+    page.get_by_role("dialog").get_by_text("Are you sure?").wait_for()
+    page.get_by_role("button", name="Confirm").click()
+
+
+def _open_from_the_nav(page, dagster: DagsterDeployment, nav: str, link: str) -> None:
+    """What a person does: the sidebar entry, then the item's link on that page."""
+    page.goto(dagster.url)
+    _link(page, nav).first.click()
+    _link(page, link).first.click()
+
+
+def _run_statuses(dagster: DagsterDeployment) -> list[str]:
+    data = dagster.graphql("{ runsOrError { ... on Runs { results { status } } } }")
+    return [run["status"] for run in data["runsOrError"]["results"]]
+
+
+def test_the_readme_ui_path_imports_a_year_and_the_natural_click_says_what_to_select(
+        browser_page, sandbox_factory, tmp_path):
     page = browser_page
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert README_UI_PATH.search(readme), "the README's UI path changed: follow it here word by word"
     sandbox = sandbox_factory(detail_size="small",
                               year_size=[f"{y}=40" for y in [SINGLE_YEAR, *RANGE_YEARS]])
     with throwaway_database("cinegraph_ui_instance") as instance_url, \
@@ -140,24 +185,56 @@ def test_lineage_materialize_one_year_and_backfill_a_range_from_the_ui(browser_p
                 downstream.get_by_role("link", name="oscar_nominations").wait_for()
                 _shot(page, "1-movies-lineage")
 
-                # 2. One year from the partition picker.
-                page.goto(f"{dagster.url}/locations/cinegraph_assets/asset-groups/tmdb")
-                page.get_by_text("tmdb_discovered_movies", exact=True).first.wait_for()
-                _launch_from_partition_picker(page, SINGLE_YEAR)
+                # 2. The natural click on a year never imported: a failed run that says what to do.
+                _open_from_the_nav(page, dagster, "Catalog", "movies")
+                _launch_from_partition_picker(page, SINGLE_YEAR, opener="Materialize…", upstream_missing=True)
+                _wait_for(lambda: "FAILURE" in _run_statuses(dagster), 300, "the movies-alone run", dagster)
+                page.goto(f"{dagster.url}/runs")
+                page.get_by_text("Failure").first.wait_for()
+                page.get_by_role("link", name="View", exact=True).first.click()
+                page.get_by_text(f"movies[{SINGLE_YEAR}] has nothing to normalize", exact=False).first.wait_for()
+                page.get_by_text(f"Jobs > tmdb_year_import > Materialize all > {SINGLE_YEAR}",
+                                 exact=False).first.wait_for()
+                _shot(page, "2-natural-click-says-what-to-select")
+                assert SINGLE_YEAR not in _materialized_partitions(dagster, "movies")
+
+                # 3. The README's path, word by word.
+                _open_from_the_nav(page, dagster, "Jobs", "tmdb_year_import")
+                _launch_from_partition_picker(page, SINGLE_YEAR, launch="Launch 1 run")
                 _wait_for(lambda: SINGLE_YEAR in _materialized_partitions(dagster, "movies"),
                           600, f"movies[{SINGLE_YEAR}]", dagster)
-                status = _wait_for_status(page, f"{dagster.url}/runs", 600)
-                _shot(page, "2-one-year-run")
-                assert "Success" in status, f"the runs page says: {status}\n{dagster.tail_logs()}"
+                _shot(page, "3-readme-path")
 
-                # 3. A backfill of a range of years.
+                # 4. A backfill of a range of years.
                 page.goto(f"{dagster.url}/locations/cinegraph_assets/asset-groups/tmdb")
                 page.get_by_text("tmdb_discovered_movies", exact=True).first.wait_for()
                 _launch_from_partition_picker(page, f"[{RANGE_YEARS[0]}...{RANGE_YEARS[-1]}]")
-                status = _wait_for_status(page, f"{dagster.url}/overview/backfills", 900)
-                _shot(page, "3-backfill")
-                assert "Success" in status, f"the backfills page says: {status}\n{dagster.tail_logs()}"
-                assert set(RANGE_YEARS) <= _materialized_partitions(dagster, "movies")
+                _wait_for(lambda: set(RANGE_YEARS) <= _materialized_partitions(dagster, "movies"),
+                          900, f"movies{RANGE_YEARS}", dagster)
+                status = _wait_for_status(page, f"{dagster.url}/overview/backfills", 300)
+                _shot(page, "4-backfill")
+                assert "Success" in status and "Failure" not in status, \
+                    f"the backfills page says: {status}\n{dagster.tail_logs()}"
+
+                # 5. catalog_progress: the picture and the table, where people look.
+                _open_from_the_nav(page, dagster, "Catalog", "catalog_progress")
+                page.get_by_role("button", name=_label("Materialize")).first.click()
+                _go_on_anyway(page)  # omdb_ratings was never materialized here
+                _wait_for(lambda: "SUCCESS" in _run_statuses(dagster) and dagster.graphql(
+                    '{ assetNodeOrError(assetKey: {path: ["catalog_progress"]}) { ... on AssetNode { '
+                    'assetMaterializations(limit: 1) { runId } } } }')["assetNodeOrError"][
+                    "assetMaterializations"], 300, "catalog_progress", dagster)
+                page.goto(f"{dagster.url}/assets/catalog_progress")
+                picture = page.locator("img[src^='data:image/png']").first
+                picture.wait_for(state="visible")
+                assert picture.evaluate("img => img.naturalWidth") > 0  # the browser decoded it
+                picture.scroll_into_view_if_needed()
+                _shot(page, "5-catalog-progress-picture")
+                # The per-year table, as a table: the imported year's row says complete.
+                row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=SINGLE_YEAR, exact=True))
+                row.last.wait_for()
+                assert "complete" in row.last.inner_text()
+                _shot(page, "5-catalog-progress")
             except BaseException:
                 _shot(page, "failure")
                 raise

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from cinegraph_assets.definitions import defs
+from cinegraph_assets.definitions import defs as load_definitions
 from cinegraph_assets.oscars.resource import OscarsSourceResource
 from cinegraph_assets.partitions import release_years
 
 
 def test_oscar_nominations_read_the_movies_of_the_year_before_to_the_year_after():
-    graph = defs.resolve_asset_graph()
+    graph = load_definitions().resolve_asset_graph()
     node = graph.get(dg.AssetKey("oscar_nominations"))
     assert node.parent_keys == {dg.AssetKey("movies")}
     assert node.group_name == "oscars" and node.partitions_def == release_years
@@ -27,6 +27,7 @@ def test_oscar_nominations_read_the_movies_of_the_year_before_to_the_year_after(
 
 
 def test_the_resource_and_checks_are_registered():
+    defs = load_definitions()
     assert isinstance(defs.resources["oscars_source"], OscarsSourceResource)
     check_keys = {key.name for key in defs.resolve_asset_graph().asset_check_keys
                   if key.asset_key == dg.AssetKey("oscar_nominations")}

@@ -257,6 +257,9 @@ def test_a_failing_year_fails_the_run_naming_it_and_keeps_the_other_years(sqlite
 
     monkeypatch.setattr(oscar_assets, "load_film_year", load_failing_2004)
     upgrade(sqlite_warehouse_url)
+    with get_engine(sqlite_warehouse_url).begin() as conn:  # the years are imported
+        conn.execute(movies.insert(), [dict(zip(("tmdb_id", "imdb_id", "title", "original_title",
+                                                 "release_year"), MOVIES[1]))])
     result = run(sqlite_warehouse_url, write_source(tmp_path / "oscars.csv"), tags={
         "dagster/asset_partition_range_start": "2004", "dagster/asset_partition_range_end": "2005",
     })

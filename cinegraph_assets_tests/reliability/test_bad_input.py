@@ -88,6 +88,7 @@ def test_an_unknown_partition_is_refused_at_launch_naming_it(key, sqlite_warehou
 @pytest.mark.parametrize(("env", "value"), [
     ("TMDB_MAX_RPS", "-5"),
     ("TMDB_MAX_RPS", "fast"),
+    ("TMDB_MAX_RPS", "inf"),
     ("TMDB_BASE_URL", "api.themoviedb.org/3"),
     ("TMDB_TIMEOUT_SECONDS", "0"),
     ("TMDB_FAILURE_THRESHOLD", "150%"),
@@ -107,6 +108,154 @@ def test_a_malformed_setting_fails_the_run_before_any_request_naming_the_env_var
     assert not result.success
     assert env in run_failure_text(result)
     assert _api_requests(sandbox, "/3/") == 0
+
+
+# ------------------------------------------------------------------ a newcomer's usual mistakes
+# Each mistake gets one line naming the setting (or file) and what to set it to; where the mistake
+# can be known before a request, no request is sent at all.
+
+def _failure_lines(result) -> list[str]:
+    """What the UI shows first of each step failure: a Failure's description, else the error."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.event_specific_data
+            failure = data.user_failure_data
+            lines.append(failure.description if failure else (data.error.message or "").strip())
+    return lines
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("inf", "TMDB_MAX_RPS='inf' is not valid: expected a finite number greater than 0."),
+    ("0", "TMDB_MAX_RPS='0' is not valid: expected a finite number greater than 0."),
+])
+def test_an_infinite_rate_is_refused_naming_the_setting(value, expected):
+    from cinegraph_assets.settings import SettingError, setting
+
+    with pytest.raises(SettingError) as raised:
+        setting("TMDB_MAX_RPS", environ={"TMDB_MAX_RPS": value})
+    assert str(raised.value).startswith(expected)
+
+
+def test_a_tmdb_base_url_without_the_api_version_is_refused_before_any_request(
+        sandbox_factory, sqlite_warehouse_url, tmp_path, monkeypatch):
+    sandbox = sandbox_factory(seed=5, year_size=[f"{YEAR}=20"], detail_size="small")
+    without_version = sandbox.url  # the host, but not its /3
+    monkeypatch.setenv("TMDB_BASE_URL", without_version)
+    monkeypatch.setenv("TMDB_API_KEY", "sandbox")
+    result = materialize_year(YEAR, TMDbResource(state_dir=str(tmp_path)), sqlite_warehouse_url)
+    assert not result.success
+    assert _failure_lines(result)[0].startswith(
+        f"TMDB_BASE_URL={without_version!r} is not valid: expected the TMDb API v3 base URL, "
+        "ending in /3, e.g. https://api.themoviedb.org/3.")
+    assert _api_requests(sandbox, "/") == 0
+
+
+def test_an_unreachable_tmdb_names_the_base_url_setting(sqlite_warehouse_url, tmp_path, monkeypatch):
+    from cinegraph_assets_tests.support.dagster_processes import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/3"  # nothing listens there
+    monkeypatch.setenv("TMDB_BASE_URL", closed)
+    monkeypatch.setenv("TMDB_API_KEY", "sandbox")
+    monkeypatch.setenv("TMDB_MAX_RETRIES", "1")  # the message, not the backoff, is under test
+    result = materialize_year(YEAR, TMDbResource(state_dir=str(tmp_path)), sqlite_warehouse_url)
+    assert not result.success
+    [line] = _failure_lines(result)
+    host = closed.split("/")[2]
+    assert line == (f"TMDb could not be reached at {host}/discover/movie (connection refused) after 2 attempts: "
+                    f"check TMDB_BASE_URL ({closed}) and the network.")
+    assert "HTTPConnectionPool" not in run_failure_text(result)
+
+
+def test_no_tmdb_credentials_fail_before_any_request_naming_both_settings(
+        sandbox_factory, sqlite_warehouse_url, tmp_path):
+    sandbox = sandbox_factory(seed=5, year_size=[f"{YEAR}=20"], detail_size="small")
+    result = materialize_year(YEAR, TMDbResource(base_url=sandbox.tmdb_url, state_dir=str(tmp_path)),
+                              sqlite_warehouse_url)
+    assert not result.success
+    assert _failure_lines(result)[0] == (
+        "TMDB_API_KEY and TMDB_ACCESS_TOKEN are both unset: set one of them (a v3 API key or a v4 "
+        "read access token from https://www.themoviedb.org/settings/api).")
+    assert _api_requests(sandbox, "/") == 0
+
+
+def test_an_oscar_file_with_a_bad_row_names_the_file_and_the_setting(sqlite_warehouse_url, tmp_path):
+    from cinegraph_assets.oscars.assets import oscar_nominations
+    from cinegraph_assets.oscars.resource import OscarsSourceResource
+    from cinegraph_assets.warehouse.engine import get_engine
+    from cinegraph_assets.warehouse.migrate import upgrade
+    from cinegraph_assets.warehouse.schema import movies
+
+    upgrade(sqlite_warehouse_url)
+    with get_engine(sqlite_warehouse_url).begin() as conn:  # the year's movies are imported
+        conn.execute(movies.insert(), [{"tmdb_id": 1, "title": "Wings", "release_year": 1927}])
+    header = shared_data("oscars", "oscars.csv").read_text(encoding="utf-8").splitlines()[0]
+    source = tmp_path / "oscars.csv"
+    source.write_text(header + "\nxx\t1927/28\tTitle\tOUTSTANDING PICTURE\tOUTSTANDING PICTURE\tWings\n",
+                      encoding="utf-8")
+    result = dg.materialize(
+        [oscar_nominations], partition_key="1927", raise_on_error=False,
+        resources={"warehouse": WarehouseResource(database_url=sqlite_warehouse_url),
+                   "oscars_source": OscarsSourceResource(source_url=str(source),
+                                                         state_dir=str(tmp_path / "state"))})
+    assert not result.success
+    assert _failure_lines(result) == [
+        f"The Oscar source {source} (OSCARS_SOURCE_URL) cannot be used: line 2: Ceremony 'xx' is not "
+        "a number. Fix that line, or set OSCARS_SOURCE_URL to the tab-separated oscar_data table."]
+
+
+def test_malformed_automation_settings_leave_the_code_location_loading(tmp_path):
+    """A wrong CINEGRAPH_AUTOMATION_OFF or TMDB_CHANGES_INTERVAL_SECONDS used to stop the whole code
+    location from loading (so nothing could be materialized); now it loads, as the UI loads it."""
+    import os
+    import subprocess
+    import sys
+
+    from cinegraph_assets_tests.support.dagster_processes import REPO_ROOT
+
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "CINEGRAPH_AUTOMATION_OFF": "dayly_sync",
+           "TMDB_CHANGES_INTERVAL_SECONDS": "soon"}
+    loaded = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+
+
+def test_a_malformed_interval_is_reported_by_its_sensor_and_the_rest_loads(monkeypatch):
+    from cinegraph_assets.definitions import defs as load_definitions
+    from cinegraph_assets.settings import SettingError
+
+    monkeypatch.setenv("TMDB_CHANGES_INTERVAL_SECONDS", "soon")
+    defs = load_definitions()
+    repository = defs.get_repository_def()
+    assert repository.has_job("tmdb_year_import")
+    tmdb_changes = repository.get_sensor_def("tmdb_changes")
+    with pytest.raises(SettingError) as raised:
+        tmdb_changes.evaluate_tick(dg.build_sensor_context(repository_def=repository))
+    assert str(raised.value).startswith(
+        "TMDB_CHANGES_INTERVAL_SECONDS='soon' is not valid: expected a whole number greater than 0.")
+    backfill = repository.get_sensor_def("catalog_backfill")
+    assert backfill.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_an_unknown_automation_name_is_reported_by_every_schedule_and_sensor(monkeypatch):
+    from dagster._core.errors import ScheduleExecutionError
+
+    from cinegraph_assets.definitions import defs as load_definitions
+    from cinegraph_assets.settings import SettingError
+
+    monkeypatch.setenv("CINEGRAPH_AUTOMATION_OFF", "dayly_sync")
+    repository = load_definitions().get_repository_def()
+    assert repository.has_job("tmdb_year_import")  # the assets and jobs load
+    expected = "CINEGRAPH_AUTOMATION_OFF names dayly_sync, which is no schedule or sensor; use names from "
+    for sensor in repository.sensor_defs:
+        with pytest.raises(SettingError, match="^" + expected):
+            sensor.evaluate_tick(dg.build_sensor_context(repository_def=repository))
+    for schedule in repository.schedule_defs:
+        # Dagster wraps a schedule's error in its own; the tick shows ours as the cause.
+        with pytest.raises(ScheduleExecutionError) as raised:
+            schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=None))
+        assert isinstance(raised.value.__cause__, SettingError)
+        assert str(raised.value.__cause__).startswith(expected)
 
 
 def test_a_malformed_explicit_resource_field_names_its_env_var(sandbox_factory, sqlite_warehouse_url, tmp_path):
