@@ -171,6 +171,10 @@ def test_the_readme_ui_path_imports_a_year_and_the_natural_click_says_what_to_se
                "CINEGRAPH_AUTOMATION_OFF": "all"}
         with DagsterDeployment(tmp_path / "home", env=env, instance_postgres_url=instance_url,
                                pool_limits={"tmdb": 4, "omdb": 1}) as dagster:
+            # Dismiss Dagster's "Join the community" dialog up front, as a person would on a first
+            # visit: left to appear at a moment of its own, it can open under the "Are you sure?"
+            # dialog, and then neither can be clicked.
+            dagster.graphql("mutation { setNuxSeen }")
             try:
                 # 1. Lineage of the TMDb group with its downstream assets.
                 page.goto(f"{dagster.url}/locations/cinegraph_assets/asset-groups/tmdb")

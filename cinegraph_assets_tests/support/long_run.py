@@ -90,7 +90,7 @@ class LongRun:
         from cinegraph_assets.tmdb.resource import TMDbResource
 
         self.sandbox, self.instance, self.plan, self.log = sandbox, instance, plan, log
-        self.repository = defs.get_repository_def()
+        self.repository = defs().get_repository_def()
         self.resources = {"tmdb": TMDbResource(), "warehouse": WarehouseResource(), "omdb": OMDbResource(),
                           "oscars_source": OscarsSourceResource()}
         self.cursors: dict[str, str | None] = {}
