@@ -102,7 +102,9 @@ class DailyExports:
             for where, text in MALFORMED_LINES:
                 at = int(where * len(lines)) if isinstance(where, float) else where % (len(lines) + 1)
                 lines.insert(at, text)
-        body = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=3)
+        # mtime 0: a day's file is the same bytes whenever it is built, like everything here a pure
+        # function of the seed (a fault's file then starts exactly as the good one does).
+        body = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=3, mtime=0)
         if "truncated" in faults:
             body = body[: int(len(body) * TRUNCATED_AT)]
         return body
