@@ -4,8 +4,8 @@ TMDb publishes every movie id it holds, dated or not, once a day at
 `{TMDB_EXPORTS_BASE_URL}/p/exports/movie_ids_MM_DD_YYYY.json.gz` (and the adult films in
 `adult_movie_ids_...`), by about 08:00 UTC, and keeps each file about three months. A file is a gzip
 of newline-delimited JSON objects, `{"adult":false,"id":3924,"original_title":"Blondie",
-"popularity":1.72,"video":false}`, 1.24 million lines (27.7 MB) in 2026. No auth, no rate limit
-worth the name: a few requests a day.
+"popularity":1.72,"video":false}`, 1.24 million lines (27.7 MB) in 2026. No auth, and a few
+requests a day: they do not go through the API's shared rate limit.
 
 Plain Python (no Dagster). What it promises:
 - The day asked for, or up to three days before it when that day's files are not published yet
