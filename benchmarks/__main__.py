@@ -10,7 +10,8 @@ Schedule (the machine is shared and noisy, so ratios are measured side by side i
    R=40 import, on the same sandbox and warehouse: resync_unchanged, then seed_baseline (the old way).
    memory is the peak RSS of the R=40 import's process.
 2. alone (CPU-bound, so nothing else of ours runs meanwhile): unthrottled_import on PostgreSQL,
-   backfill_overhead, sandbox_throughput.
+   backfill_overhead, sandbox_throughput, long_run, catalog_ids_load (PostgreSQL; the real export's
+   1.24 million lines in full mode, 250,000 in quick mode).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import backfill_overhead, long_run, memory, rate_limited_import, resync_unchanged, seed_baseline
+from benchmarks import backfill_overhead, catalog_ids_load, long_run, memory, rate_limited_import, resync_unchanged
+from benchmarks import seed_baseline
 from benchmarks import unthrottled_import
 from benchmarks.harness import (
     REPO, Parallel, Sandbox, load_average, log, machine_info, postgres_reachable, postgres_warehouse,
@@ -42,6 +44,7 @@ MEASUREMENTS = {
     SANDBOX_THROUGHPUT: "the sandbox's own speed at zero latency (benchmarks/sandbox_throughput.py, "
                         "when present): it must never be what a benchmark measures",
     long_run.NAME: long_run.DESCRIPTION,
+    catalog_ids_load.NAME: catalog_ids_load.DESCRIPTION,
 }
 
 YEAR = 2024
@@ -230,6 +233,14 @@ class Run:
         log(f"{long_run.NAME}: {days} simulated days in steps of {step}")
         self.add(long_run.run(self.workdir / "long_run", days, step, log=lambda line: None))
 
+    def catalog_ids_load(self) -> None:
+        if not postgres_reachable():
+            raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432 (run `make postgres`)")
+        lines = catalog_ids_load.QUICK_LINES if self.mode == "quick" else catalog_ids_load.REAL_LINES
+        workdir = self.workdir / catalog_ids_load.NAME
+        workdir.mkdir()
+        self.add(catalog_ids_load.run(workdir, lines=lines, profile_dir=self.profile_dir, log=log))
+
     # ------------------------------------------------------------------ driver
     def _guard(self, label: str, fn, *args) -> None:
         try:
@@ -253,6 +264,8 @@ class Run:
             self._guard(SANDBOX_THROUGHPUT, self.sandbox_throughput)
         if self.want(long_run.NAME):
             self._guard(long_run.NAME, self.long_run)
+        if self.want(catalog_ids_load.NAME):
+            self._guard(catalog_ids_load.NAME, self.catalog_ids_load)
         order = list(MEASUREMENTS)
         self.records.sort(key=lambda r: (order.index(r["name"]), -r.get("max_rps", 0)))
         result = {
@@ -295,7 +308,7 @@ def summary_line(record: dict) -> str:
     keys = ("max_rps", "movies", "requests", "seconds", "efficiency", "requests_per_movie", "floor_seconds",
             "rate_limited_429", "movies_per_s", "speedup", "cpu_seconds", "ratio_to_first_import",
             "peak_rss_mb", "seconds_per_partition", "partitions", "days", "years_differing",
-            "omdb_unasked", "failed_runs")
+            "omdb_unasked", "failed_runs", "lines", "day_two_seconds", "day_two_new_ids")
     fields = ", ".join(f"{k}={record[k]}" for k in keys if k in record)
     met = record.get("met") or {}
     verdict = "" if not met else ("  [goals met]" if all(met.values()) else

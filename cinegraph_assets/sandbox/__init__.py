@@ -15,10 +15,14 @@ Surfaces:
 - `/p/exports/movie_ids_MM_DD_YYYY.json.gz` TMDb's daily ID export (and adult_movie_ids_...).
 - `/_sandbox/...` control, never rate-limited or faulted:
   `truth/years/{Y}?include_adult=&include_video=` -> {"year", "ids", "count"} (the ids discover
-  would list for that year today, both flags default false); `advance?days=N` (GET or POST) moves
-  the clock; `stats` (+ POST `stats/reset`); `config` (GET shows, POST/PUT a JSON object changes
-  latency_ms, jitter_ms, max_rps, max_connections, fault_rate, fault_kinds, slow_seconds, churn,
-  omdb_daily_limit); `oddities` (oversized / mistyped details for chosen ids); `health`.
+  would list for that year today, both flags default false); `truth/catalog` -> the whole catalog
+  today: {"today", "count", "ids", "years" (one per id, null when undated), "adult" and "video"
+  (the flagged live ids), "deleted" (ids that answer 404, code 34)}; `advance?days=N` (GET or POST)
+  moves the clock; `stats` (+ POST `stats/reset`); `config` (GET shows, POST/PUT a JSON object
+  changes latency_ms, jitter_ms, max_rps, max_connections, fault_rate, fault_kinds, slow_seconds,
+  churn, omdb_daily_limit, outage, time_of_day and export_publish_time (HH:MM UTC: today's id
+  export is out from 08:00), export_faults (truncated, malformed, small)); `oddities` (oversized /
+  mistyped details for chosen ids); `health`.
 
 Modules: catalog.py (numpy index + clock), details.py (bodies generated from seed, id, version),
 tmdb.py, omdb.py, oscars.py, exports.py, oddities.py, control.py (settings, limits, faults, stats,

@@ -8,7 +8,13 @@ pure function of `--seed` and the days advanced, so two sandboxes with the same 
 Time: the clock starts at `start_date`; `advance(days)` walks day by day and, for each new day,
 changes a share of the live movies (new version: votes, popularity, sometimes the title, rarely the
 release date moves to another year), deletes a few and adds new ones. Every touched id is logged for
-that day, which is what /3/movie/changes serves.
+that day, which is what /3/movie/changes serves; the day each movie was created and deleted is kept,
+which is what the daily id exports (exports.py) list.
+
+Like the real catalog, a few per cent of the movies have no release date (`NO_DATE`: announced,
+rumoured, never dated), more of them among the recent, high ids; they belong to no year, so no
+date-filtered discover ever returns them. `video` and `adult` entries are flagged; discover leaves
+them out unless asked (include_video, include_adult).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numpy as np
 from cinegraph_assets.sandbox import words
 
 NO_DATE = np.iinfo(np.int32).min  # a movie without a release date belongs to no year
+NEVER = np.iinfo(np.int32).max  # the deletion day of a live movie
 EPOCH = date(1970, 1, 1)
 FIRST_YEAR = 1874
 
@@ -33,6 +40,11 @@ _BENCH_ANCHORS = [(1874, 3), (1889, 3), (1890, 150), (1899, 200), (1900, 300), (
 _RECENT = 38000
 DEMO_RECENT = 1500  # demo: a recent year is materialized in seconds
 NO_DATE_SHARE = 0.02
+#: Undated movies are commoner among recent entries (announced films nobody has dated yet): this
+#: share of the undated slots outside the newest tenth of the ids is moved into that tenth, so about
+#: 40% of them sit among the newest 10% of ids.
+UNDATED_TO_RECENT = 1 / 3
+RECENT_IDS_SHARE = 0.10
 ADULT_SHARE = 0.03
 VIDEO_SHARE = 0.02
 SCALES = ("demo", "bench")
@@ -162,6 +174,7 @@ class Catalog:
         order = rng.permutation(total)
         days = np.empty(total, dtype=np.int32)
         days[order] = all_days.astype(np.int32)
+        _crowd_undated_toward_recent_ids(days, np.random.default_rng([o.seed, 0x0DA7E]))
 
         # Power-law popularity, higher for recent films; votes follow popularity with lots of zeros.
         year_of = np.where(days == NO_DATE, 1900, 1970 + days // 365)
@@ -192,6 +205,7 @@ class Catalog:
         self.version = np.ones(total, dtype=np.int32)
         self.title_variant = np.zeros(total, dtype=np.int16)
         self.deleted = np.zeros(total, dtype=bool)
+        self.deleted_day = np.full(total, NEVER, dtype=np.int32)
         self.created_day = np.full(total, self.start_day - 1, dtype=np.int32)
         self.next_id = int(ids[-1]) + 1
 
@@ -261,6 +275,31 @@ class Catalog:
                 keep &= ~self.video[slots]
             return sorted(int(x) for x in self.ids[slots[keep]])
 
+    def truth_catalog(self) -> dict:
+        """The whole catalog today: every live id with its release year (None when undated), the
+        live ids flagged adult or video, and the ids deleted so far (each answers 404, code 34)."""
+        with self.lock:
+            live = ~self.deleted
+            ids = self.ids[live]
+            days = self.day[live]
+            dated = days != NO_DATE
+            years = np.zeros(len(days), dtype=np.int64)
+            years[dated] = days[dated].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+            return {
+                "today": self.today_date.isoformat(),
+                "count": int(len(ids)),
+                "ids": ids.tolist(),
+                "years": [int(y) if d else None for y, d in zip(years.tolist(), dated.tolist())],
+                "adult": ids[self.adult[live]].tolist(),
+                "video": ids[self.video[live]].tolist(),
+                "deleted": self.ids[self.deleted].tolist(),
+            }
+
+    def in_export(self, day: int) -> np.ndarray:
+        """Whether each slot is listed in the id export of `day`: created by then, not yet deleted."""
+        with self.lock:
+            return (self.created_day <= day) & (self.deleted_day > day)
+
     def live_count(self) -> int:
         with self.lock:
             return int((~self.deleted).sum())
@@ -322,6 +361,7 @@ class Catalog:
         for i in doomed:
             i = int(i)
             self.deleted[i] = True
+            self.deleted_day[i] = day
             self.version[i] += 1
             events.append((int(self.ids[i]), None, "deleted"))
         moved += self._move_across_new_year(day, o.new_year_moves, events)
@@ -404,6 +444,7 @@ class Catalog:
         self.version = np.concatenate([self.version, np.ones(n, dtype=np.int32)])
         self.title_variant = np.concatenate([self.title_variant, np.zeros(n, dtype=np.int16)])
         self.deleted = np.concatenate([self.deleted, np.zeros(n, dtype=bool)])
+        self.deleted_day = np.concatenate([self.deleted_day, np.full(n, NEVER, dtype=np.int32)])
         self.created_day = np.concatenate([self.created_day, np.full(n, day, dtype=np.int32)])
         for k in range(n):
             events.append((int(new_ids[k]), bool(self.adult[-n + k]), "created"))
@@ -437,6 +478,20 @@ class Catalog:
             while len(self._query_cache) > 64:
                 self._query_cache.popitem(last=False)
             return value
+
+
+def _crowd_undated_toward_recent_ids(days: np.ndarray, rng: np.random.Generator) -> None:
+    """Swap a share of the undated slots outside the newest ids with dated slots among them (slots
+    are in id order). Per-year counts stay as they were; only which ids are undated changes."""
+    recent_start = int(len(days) * (1 - RECENT_IDS_SHARE))
+    older_undated = np.flatnonzero(days[:recent_start] == NO_DATE)
+    recent_dated = recent_start + np.flatnonzero(days[recent_start:] != NO_DATE)
+    n = min(int(round(len(older_undated) * UNDATED_TO_RECENT)), len(recent_dated))
+    if n == 0:
+        return
+    moved = rng.choice(older_undated, size=n, replace=False)
+    into = rng.choice(recent_dated, size=n, replace=False)
+    days[moved], days[into] = days[into], NO_DATE
 
 
 def imdb_number(movie_id: int) -> int:

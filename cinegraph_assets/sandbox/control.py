@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 import time
 from collections import OrderedDict, defaultdict, deque
@@ -15,6 +16,12 @@ FAULT_KINDS = ("500", "502", "503", "reset", "slow", "truncated", "404")
 #: The kinds drawn unless told otherwise. "404" (a CDN's 404 without TMDb's code 34, as real caches
 #: and edge nodes answer now and then) is asked for explicitly.
 DEFAULT_FAULT_KINDS = ("500", "502", "503", "reset", "slow", "truncated")
+#: What can be wrong with a daily id export (exports.py): a gzip cut short, a few lines that are not
+#: movie records, an export holding only half the catalog.
+EXPORT_FAULTS = ("truncated", "malformed", "small")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+#: The settings that list names, and the names each accepts.
+_LISTS_OF = {"fault_kinds": FAULT_KINDS, "export_faults": EXPORT_FAULTS}
 
 
 @dataclass
@@ -33,6 +40,12 @@ class Settings:
     #: API path prefixes that are down (503, TMDb's "Service offline"), comma-separated, e.g.
     #: "/3/movie/changes" for an outage of the changes feed alone. Empty: everything answers.
     outage: str = ""
+    #: The sandbox's time of day (UTC, HH:MM) on its current day; `advance` keeps it. Before
+    #: `export_publish_time` today's id export is not published yet (404), as on files.tmdb.org.
+    time_of_day: str = "12:00"
+    export_publish_time: str = "08:00"
+    #: Faults of the id exports served while set, comma-separated among EXPORT_FAULTS. Empty: none.
+    export_faults: str = ""
 
     def update(self, values: dict) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -44,11 +57,14 @@ class Settings:
             current = getattr(self, name)
             if isinstance(current, str):
                 value = ",".join(value) if isinstance(value, list) else str(value)
-                bad = [k for k in value.split(",") if k and k not in FAULT_KINDS]
-                if name == "fault_kinds" and bad:
-                    raise ValueError(f"unknown fault kind(s) {bad}; use {', '.join(FAULT_KINDS)}")
+                choices = _LISTS_OF.get(name)
+                bad = [k for k in value.split(",") if k and choices and k not in choices]
+                if bad:
+                    raise ValueError(f"unknown {name.replace('_', ' ')} {bad}; use {', '.join(choices)}")
                 if name == "outage" and any(p and not p.startswith("/") for p in value.split(",")):
                     raise ValueError("outage lists path prefixes such as /3/movie/changes")
+                if name in ("time_of_day", "export_publish_time") and not _TIME.match(value):
+                    raise ValueError(f"{name} is a UTC time written HH:MM, e.g. 07:30")
             elif isinstance(current, int) and not isinstance(current, bool):
                 value = int(value)
             else:
@@ -63,6 +79,10 @@ class Settings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def export_published(self) -> bool:
+        """Whether today's id export is out yet (HH:MM strings compare like times)."""
+        return self.time_of_day >= self.export_publish_time
 
     def is_down(self, path: str) -> bool:
         """Whether `path` falls under one of the prefixes of a running outage."""

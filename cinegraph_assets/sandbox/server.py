@@ -78,6 +78,8 @@ class Sandbox:
             ids = self.catalog.truth_year(year, include_adult=_flag(params.get("include_adult")),
                                           include_video=_flag(params.get("include_video")))
             return r.json_response(200, {"year": year, "ids": ids, "count": len(ids)})
+        if parts == ["truth", "catalog"]:
+            return r.json_response(200, self.catalog.truth_catalog())
         if parts == ["advance"]:
             try:
                 days = int(params.get("days", "1"))
@@ -120,6 +122,7 @@ class Sandbox:
                 return r.json_response(400, {"error": f"send {{\"id\": N, \"release_date\": \"YYYY-MM-DD\"}}: {exc}"})
         if parts == ["health"] or parts == []:
             return r.json_response(200, {"ok": True, "today": self.catalog.today_date.isoformat(),
+                                         "time_of_day": self.settings.time_of_day,
                                          "movies": len(self.catalog), "seed": self.catalog.seed,
                                          "scale": self.catalog.options.scale})
         return r.json_response(404, {"error": f"no sandbox endpoint {path}"})
@@ -288,7 +291,7 @@ class Handler(BaseHTTPRequestHandler):
                 return handler(path, params, self.headers)
         if path in ("/", ""):
             return r.text_response(200, "cinegraph sandbox: /3 (TMDb), /omdb/ (OMDb), /oscars/oscars.csv, "
-                                        "/p/exports/, /_sandbox/{stats,config,advance,truth/years/Y}\n")
+                                        "/p/exports/, /_sandbox/{stats,config,advance,truth/years/Y,truth/catalog}\n")
         return r.not_found()
 
     def _send(self, response: r.Response, method: str) -> None:

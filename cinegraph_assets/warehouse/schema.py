@@ -361,3 +361,36 @@ tmdb_rate_limit = sa.Table(
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("next_slot", sa.Double, nullable=False),
 )
+
+# ---------------------------------------------------------------------------------------------
+# TMDb's daily id export (migration 0006): every movie id TMDb lists, dated or not
+# ---------------------------------------------------------------------------------------------
+
+#: One row per id any loaded export listed (warehouse/export_ids.py). Dates are export dates (the
+#: day in the file's name). first_seen..last_seen is the id's current stretch in the export: an id
+#: that left and came back starts a new one. left_on is the first export that no longer listed it.
+tmdb_export_ids = sa.Table(
+    "tmdb_export_ids",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("adult", sa.Boolean, nullable=False),
+    sa.Column("video", sa.Boolean, nullable=False),
+    sa.Column("popularity", sa.Float),
+    sa.Column("original_title", sa.Text),
+    sa.Column("first_seen", sa.Date, nullable=False),
+    sa.Column("last_seen", sa.Date, nullable=False),
+    sa.Column("left_on", sa.Date),
+)
+
+#: One row per export loaded: its size, what it changed, and whether it was too small to trust.
+tmdb_exports = sa.Table(
+    "tmdb_exports",
+    metadata,
+    sa.Column("export_date", sa.Date, primary_key=True),
+    sa.Column("movie_ids", sa.Integer, nullable=False),  # distinct ids of the movie file
+    sa.Column("adult_ids", sa.Integer),  # of the adult file; NULL when it was not loaded
+    sa.Column("new_ids", sa.Integer, nullable=False),  # not in the export before it
+    sa.Column("left_ids", sa.Integer, nullable=False),  # in the export before it, not in this one
+    sa.Column("left_held_back", sa.Boolean, nullable=False),  # too small: nothing marked as left
+    sa.Column("loaded_at", UTCDateTime, nullable=False),
+)
