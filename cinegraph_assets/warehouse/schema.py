@@ -51,6 +51,9 @@ movies = sa.Table(
     sa.Column("tmdb_data", JSONType),
     sa.Column("fetched_at", UTCDateTime),
     sa.Column("deleted_at", UTCDateTime),
+    # Which version of the TMDb parsing rules derived this movie's rows (migration 0008; null:
+    # before versions were kept). Older rows are re-derived from tmdb_data, without a request.
+    sa.Column("rules_version", sa.Integer),
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -224,18 +227,6 @@ movie_watch_providers = sa.Table(
     sa.Column("link", sa.Text),
 )
 
-# Child tables of movies, keyed on tmdb_id: normalize_staged replaces them per movie.
-MOVIE_CHILD_TABLES = (
-    movie_genres,
-    movie_cast,
-    movie_crew,
-    movie_release_dates,
-    movie_external_ids,
-    movie_videos,
-    movie_keywords,
-    movie_watch_providers,
-)
-
 # ---------------------------------------------------------------------------------------------
 # Oscars (migration 0004): the Academy Awards table, one row per nomination and film named,
 # linked to movies (tmdb_id) and to the people in their credits. tmdb_id has no foreign key: a
@@ -395,4 +386,149 @@ tmdb_exports = sa.Table(
     sa.Column("left_ids", sa.Integer, nullable=False),  # in the export before it, not in this one
     sa.Column("left_held_back", sa.Boolean, nullable=False),  # too small: nothing marked as left
     sa.Column("loaded_at", UTCDateTime, nullable=False),
+)
+
+# ---------------------------------------------------------------------------------------------
+# The rest of the movie (migration 0008): the appended parts that used to stay inside tmdb_data.
+# Child tables key on tmdb_id like the ones above and are replaced with the movie's rows in the
+# same transaction; companies, countries, languages and collections are shared lookups.
+# ---------------------------------------------------------------------------------------------
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("company_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text),
+    sa.Column("origin_country", sa.Text),  # ISO 3166-1, or null when TMDb gives ""
+    sa.Column("logo_path", sa.Text),
+)
+
+movie_companies = sa.Table(
+    "movie_companies",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("company_id", sa.Integer, primary_key=True, autoincrement=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),  # order of TMDb's production_companies
+)
+
+countries = sa.Table(
+    "countries",
+    metadata,
+    sa.Column("country", sa.Text, primary_key=True),  # ISO 3166-1
+    sa.Column("name", sa.Text),  # English name
+)
+
+movie_production_countries = sa.Table(
+    "movie_production_countries",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("country", sa.Text, primary_key=True, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+languages = sa.Table(
+    "languages",
+    metadata,
+    sa.Column("language", sa.Text, primary_key=True),  # ISO 639-1
+    sa.Column("english_name", sa.Text),
+    sa.Column("name", sa.Text),  # the language's own name for itself
+)
+
+movie_spoken_languages = sa.Table(
+    "movie_spoken_languages",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("language", sa.Text, primary_key=True, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+collections = sa.Table(
+    "collections",
+    metadata,
+    sa.Column("collection_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text),
+    sa.Column("poster_path", sa.Text),
+    sa.Column("backdrop_path", sa.Text),
+)
+
+#: The collection a movie belongs to (details' belongs_to_collection: at most one). The payload
+#: does not say the movie's place in it; order a collection's movies by movies.release_date.
+movie_collections = sa.Table(
+    "movie_collections",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("collection_id", sa.Integer, nullable=False, index=True),
+)
+
+movie_translations = sa.Table(
+    "movie_translations",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("language", sa.Text, primary_key=True),  # ISO 639-1
+    sa.Column("country", sa.Text, primary_key=True),  # ISO 3166-1 ("" when TMDb gives none)
+    sa.Column("english_name", sa.Text),
+    sa.Column("name", sa.Text),
+    sa.Column("title", sa.Text),  # null where the translation leaves the title untranslated
+    sa.Column("overview", sa.Text),
+    sa.Column("tagline", sa.Text),
+    sa.Column("homepage", sa.Text),
+    sa.Column("runtime", sa.Integer),
+)
+
+movie_alternative_titles = sa.Table(
+    "movie_alternative_titles",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),  # position in TMDb's list
+    sa.Column("country", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("title_type", sa.Text),  # TMDb's "type": "", "English title", "working title"...
+)
+
+#: Movie-to-movie edges from the first page of TMDb's recommendations and similar lists: both
+#: ends are tmdb ids (the other movie need not be in the warehouse), rank 1 is TMDb's first.
+movie_recommendations = sa.Table(
+    "movie_recommendations",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("recommended_tmdb_id", sa.Integer, primary_key=True, autoincrement=False, index=True),
+    sa.Column("rank", sa.Integer, nullable=False),
+)
+
+movie_similar = sa.Table(
+    "movie_similar",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("similar_tmdb_id", sa.Integer, primary_key=True, autoincrement=False, index=True),
+    sa.Column("rank", sa.Integer, nullable=False),
+)
+
+#: How many images of each kind (backdrops, logos, posters) TMDb lists for the movie.
+movie_image_counts = sa.Table(
+    "movie_image_counts",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("image_count", sa.Integer, nullable=False),
+)
+
+# Child tables of movies, keyed on tmdb_id: normalize_staged replaces them per movie.
+MOVIE_CHILD_TABLES = (
+    movie_genres,
+    movie_cast,
+    movie_crew,
+    movie_release_dates,
+    movie_external_ids,
+    movie_videos,
+    movie_keywords,
+    movie_watch_providers,
+    movie_companies,
+    movie_production_countries,
+    movie_spoken_languages,
+    movie_collections,
+    movie_translations,
+    movie_alternative_titles,
+    movie_recommendations,
+    movie_similar,
+    movie_image_counts,
 )
