@@ -24,6 +24,7 @@ from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
 from cinegraph_assets.tmdb.discovery import discover_year
 from cinegraph_assets.tmdb.failures import fails_clearly
 from cinegraph_assets.tmdb.normalizer import StagedNormalizer
+from cinegraph_assets.tmdb.rederive import rederive_year
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
 from cinegraph_assets.warehouse import catalog
@@ -144,7 +145,9 @@ _DEFAULT_STALENESS = catalog.StalenessPolicy()
 
 
 class DetailsConfig(dg.Config):
-    """How old fetched details may get before they are fetched again, by the movie's age."""
+    """How old fetched details may get before they are fetched again, by the movie's age
+    (`*_days`); `rederive_all: true` makes `movies` re-derive every movie of the year from its
+    stored TMDb response, not only those derived by older parsing rules (no request either way)."""
 
     recent_days: int = _DEFAULT_STALENESS.recent_days
     recent_max_age_days: int = _DEFAULT_STALENESS.recent_max_age_days
@@ -153,9 +156,12 @@ class DetailsConfig(dg.Config):
     year_days: int = _DEFAULT_STALENESS.year_days
     year_max_age_days: int = _DEFAULT_STALENESS.year_max_age_days
     older_max_age_days: int = _DEFAULT_STALENESS.older_max_age_days
+    # `movies` re-derives from the stored responses the movies whose rows older parsing rules
+    # made; true re-derives every movie of the year (no TMDb request either way).
+    rederive_all: bool = False
 
     def policy(self) -> catalog.StalenessPolicy:
-        return catalog.StalenessPolicy(**self.model_dump())
+        return catalog.StalenessPolicy(**self.model_dump(exclude={"rederive_all"}))
 
 
 DETAILS = dg.AssetKey("tmdb_movie_details")
@@ -187,12 +193,19 @@ MOVIES_DESCRIPTION = """The year's movies as normalized tables, built from the r
 
 Tables: `movies` (with the raw response in `tmdb_data`), genres, people and credits (cast order
 and character, crew job and department), release dates and certifications, external ids,
-videos (trailers), keywords and watch providers.
+videos (trailers), keywords, watch providers, production companies, production countries,
+spoken languages, collections, translations (title, overview, tagline per language),
+alternative titles, recommendation and similar-movie edges, and image counts per kind.
 
 Each batch is one transaction holding complete movies, so a reader never sees a movie without
 its credits. Re-materializing replaces the year's derived rows without duplicates, a movie whose
 release date moved to another year leaves this year's rows, and a payload that cannot be read
 is recorded as a failed fetch (retried next run) instead of failing the year.
+
+Re-derivable without TMDb: each movie records the version of the parsing rules that derived its
+rows (`movies.rules_version`). Materializing `movies[year]` re-derives, from the stored
+responses, every movie of the year derived by older rules (metadata `rederived`); run config
+`rederive_all: true` re-derives all of them. A backfill of `movies` does the whole warehouse.
 
 Computed in one step with `tmdb_movie_details`: responses are normalized in the background as
 their batches are saved (rate-limited fetching leaves the CPU idle), and whatever is left when the
@@ -271,8 +284,10 @@ def tmdb_details_and_movies(
             if failed:
                 over_threshold.append(failed)
         if MOVIES in selected:
+            movies_per_year[year].update(rederive_year(engine, year, everything=config.rederive_all))
             counts = movies_per_year[year]
-            context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, "
+            context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, re-derived "
+                             f"{counts['rederived']} from stored responses, "
                              f"{counts.get('movies_in_year', 0)} movies in the year")
 
     details_metadata = movies_metadata = None
@@ -309,9 +324,9 @@ def _refuse_years_without_upstream(context, years: list[int], engine, *, details
         with engine.connect() as conn:
             return catalog.discovery_summary(conn, year)["discovered_at"] is not None
 
-    def staged(year: int) -> bool:
+    def staged(year: int) -> bool:  # or imported: its stored responses can be re-derived
         with engine.connect() as conn:
-            return catalog.staged_count(conn, year) > 0
+            return catalog.staged_count(conn, year) > 0 or bool(catalog.year_movie_ids(conn, year))
 
     if details_selected:
         refuse_empty_run(context, years, tmdb_discovered_movies.key, discovered, lambda empty: (
