@@ -119,14 +119,19 @@ def test_sandbox_details_carry_every_part_and_parse_to_its_values(demo_sandbox):
     """The sandbox's append_to_response body, parsed, equals the sandbox's own sub-resources."""
     session = requests.Session()
     key = {"api_key": "sandbox"}
-    ids = [m["id"] for m in session.get(f"{demo_sandbox.url}/3/discover/movie",
-                                        params={**key, "primary_release_year": 2020}, timeout=30).json()["results"]]
+    ids = [m["id"] for page in (1, 2, 3) for m in session.get(
+        f"{demo_sandbox.url}/3/discover/movie",
+        params={**key, "primary_release_year": 2020, "sort_by": "primary_release_date.asc", "page": page},
+        timeout=30).json()["results"]]
     seen = {name: 0 for name in movie_parts.LOOKUP_PARTS + movie_parts.CHILD_PARTS}
+    collection_names: dict[int, set[str]] = {}
     for tmdb_id in ids:
         base = f"{demo_sandbox.url}/3/movie/{tmdb_id}"
         payload = session.get(base, params={**key, "append_to_response": ",".join(APPEND_TO_RESPONSE)},
                               timeout=30).json()
         rows = parse_movie(payload)
+        for collection in rows.collections:
+            collection_names.setdefault(collection["collection_id"], set()).add(collection["name"])
         for name in seen:
             seen[name] += len(getattr(rows, name))
         titles = session.get(f"{base}/alternative_titles", params=key, timeout=30).json()["titles"]
@@ -137,5 +142,6 @@ def test_sandbox_details_carry_every_part_and_parse_to_its_values(demo_sandbox):
         similar = session.get(f"{base}/similar", params=key, timeout=30).json()["results"]
         assert [r["similar_tmdb_id"] for r in rows.movie_similar] == [m["id"] for m in similar]
         assert [r["company_id"] for r in rows.movie_companies] == [c["id"] for c in payload["production_companies"]]
-    # Over a page of movies every part occurs (collections are rarer: at least the lookup exists)
-    assert all(count > 0 for name, count in seen.items() if "collection" not in name), seen
+    assert all(count > 0 for count in seen.values()), seen  # every part occurs over 60 movies
+    # A collection is one franchise: the same name from every movie in it (the lookup row agrees)
+    assert all(len(names) == 1 for names in collection_names.values()), collection_names
