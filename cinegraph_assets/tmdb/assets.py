@@ -20,6 +20,7 @@ import dagster as dg
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.table_metadata import row_count_metadata
 from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
 from cinegraph_assets.tmdb.discovery import discover_year
 from cinegraph_assets.tmdb.failures import fails_clearly
@@ -58,13 +59,22 @@ def _report(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, years: li
         for year in years:
             context.log_event(dg.AssetObservation(
                 asset_key=asset_key, partition=str(year), metadata=per_year[year]))
+        if "dagster/row_count" in per_year[years[-1]]:  # the table after the run's last year
+            totals["dagster/row_count"] = per_year[years[-1]]["dagster/row_count"]
     return totals if len(years) > 1 else per_year[years[0]]
+
+
+def _row_counts(engine, asset_key: dg.AssetKey, year: int) -> dict:
+    with engine.connect() as conn:
+        return row_count_metadata(conn, asset_key.to_user_string(), year)
 
 
 def _sum_numbers(rows: list[dict]) -> dict:
     summed: dict = {}
     for row in rows:
         for key, value in row.items():
+            if key == "dagster/row_count":
+                continue  # a table's total, not the year's share: _report takes the last one
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 summed[key] = summed.get(key, 0) + value
     return summed
@@ -128,6 +138,7 @@ def tmdb_discovered_movies(
             **client.stats.as_metadata(),
             "rate_limit_missed_slots": getattr(client.rate_limiter, "missed_slots", 0),
             "duration_s": round(time.monotonic() - started, 2),
+            **_row_counts(engine, context.asset_key, year),
         }
         context.log.info(
             f"discovery {year}: {stored['discovered']} movies of TMDb's {stored['tmdb_total']} "
@@ -285,6 +296,7 @@ def tmdb_details_and_movies(
                 over_threshold.append(failed)
         if MOVIES in selected:
             movies_per_year[year].update(rederive_year(engine, year, everything=config.rederive_all))
+            movies_per_year[year].update(_row_counts(engine, MOVIES, year))
             counts = movies_per_year[year]
             context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, re-derived "
                              f"{counts['rederived']} from stored responses, "
@@ -370,6 +382,7 @@ def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResour
         client.close()
     details_out[year] = _details_metadata(discovered, todo, outcome, client.stats.as_metadata(),
                                           getattr(client.rate_limiter, "missed_slots", 0), fetched_s)
+    details_out[year].update(_row_counts(engine, DETAILS, year))
     limit = settings.failure_threshold * max(1, discovered)
     if outcome.failed > limit:
         reasons = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.failures_by_reason.items()))
