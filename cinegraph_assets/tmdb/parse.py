@@ -15,8 +15,9 @@ second), so they check types inline instead of calling a helper per field.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+
+from cinegraph_assets.warehouse.rows import DiscoveredMovie, MovieRows
 
 # Column bounds of the warehouse (PostgreSQL INTEGER/BIGINT, VARCHAR(n) of the movies table):
 # a value outside them would fail the whole insert, so it makes the one movie malformed instead.
@@ -32,49 +33,6 @@ class MalformedMovie(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class DiscoveredMovie:
-    """One row of a /discover/movie page (re-exported by warehouse.catalog)."""
-
-    tmdb_id: int
-    release_date: date | None
-    popularity: float | None
-    adult: bool | None
-    video: bool | None
-    title: str | None
-
-
-@dataclass
-class MovieRows:
-    """The rows one details payload becomes: the movies row and each child table's rows.
-
-    `movie` holds the movies columns except fetched_at (the caller knows when it was fetched);
-    tmdb_data is the payload itself. Lookup rows (genres, people, keywords) are shared between
-    movies and upserted; the others belong to this movie alone and are replaced wholesale.
-    """
-
-    movie: dict
-    genres: list[dict] = field(default_factory=list)  # {genre_id, name}
-    movie_genres: list[dict] = field(default_factory=list)  # {tmdb_id, genre_id, position}
-    people: list[dict] = field(default_factory=list)  # one per person of the credits
-    cast: list[dict] = field(default_factory=list)
-    crew: list[dict] = field(default_factory=list)
-    release_dates: list[dict] = field(default_factory=list)
-    external_ids: list[dict] = field(default_factory=list)  # zero or one row
-    videos: list[dict] = field(default_factory=list)
-    keywords: list[dict] = field(default_factory=list)  # {keyword_id, name}
-    movie_keywords: list[dict] = field(default_factory=list)  # {tmdb_id, keyword_id}
-    watch_providers: list[dict] = field(default_factory=list)
-
-    @property
-    def tmdb_id(self) -> int:
-        return self.movie["tmdb_id"]
-
-    @property
-    def release_year(self) -> int | None:
-        return self.movie["release_year"]
 
 
 # ------------------------------------------------------------------------------------ field checks

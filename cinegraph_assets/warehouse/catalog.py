@@ -22,22 +22,30 @@ How a year's movies stay right:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
-import operator
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
-from cinegraph_assets.tmdb.parse import DiscoveredMovie, MalformedMovie, MovieRows, parse_movie
+from cinegraph_assets.tmdb.parse import MalformedMovie, parse_movie
+from cinegraph_assets.warehouse import bulk_write
 from cinegraph_assets.warehouse import schema as s
+from cinegraph_assets.warehouse.bulk_write import (
+    IN_CHUNK,
+    chunks,
+    copy_rows,
+    insert_for,
+    pg_upsert_via_copy,
+    upsert_statement,
+    write_many,
+)
+from cinegraph_assets.warehouse.rows import DiscoveredMovie, DiscoveryWindow, MovieRows
 
 __all__ = [
     "DiscoveredMovie",
@@ -66,21 +74,7 @@ log = logging.getLogger(__name__)
 # Reasons movies_needing_details gives, strongest first (a movie gets the first that applies).
 REASONS = ("retry", "new", "vanished", "changed", "stale", "rediscovered")
 
-# SQLite allows 32,766 bound parameters per statement: IN lists and multi-row VALUES stay under it.
-_IN_CHUNK = 5_000
-_MAX_PARAMS = 30_000
 _REASON_MAX_CHARS = 500
-
-
-@dataclass(frozen=True)
-class DiscoveryWindow:
-    """One leaf discover query whose results were fully walked."""
-
-    start: date  # inclusive primary_release_date bounds
-    end: date
-    extra_filter: str  # "" or e.g. "vote_count.gte=0&vote_count.lte=3" (what split a crowded day)
-    tmdb_total: int  # TMDb's total_results for that query
-    pages: int
 
 
 @dataclass(frozen=True)
@@ -127,69 +121,6 @@ def _from_db(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return _utc(value)
-
-
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _insert(conn: Connection, table: sa.Table):
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
-def _upsert_statement(conn: Connection, table: sa.Table, key: Sequence[str], columns: Sequence[str],
-                      only_if_changed: bool = False):
-    """INSERT .. ON CONFLICT (key) DO UPDATE, for _write_many.
-
-    only_if_changed skips rewriting rows whose values are the same, which matters for lookup
-    tables (people) that every movie touches: an unchanged row then costs no new row version.
-    """
-    insert = _insert(conn, table)
-    update_cols = [c for c in columns if c not in key]
-    if not update_cols:
-        return insert.on_conflict_do_nothing(index_elements=list(key))
-    where = None
-    if only_if_changed:
-        where = sa.or_(*[table.c[c].is_distinct_from(insert.excluded[c]) for c in update_cols])
-    return insert.on_conflict_do_update(
-        index_elements=list(key), set_={c: insert.excluded[c] for c in update_cols}, where=where
-    )
-
-
-def _write_many(conn: Connection, statement, rows: list[dict]) -> None:
-    """Run an INSERT (or INSERT .. ON CONFLICT) built without values for many rows, fast.
-
-    SQLAlchemy pages a plain executemany INSERT into multi-row VALUES, but sends an upsert row by
-    row through psycopg2 (20,000 discovered ids took 14 s). On PostgreSQL the rows go by COPY into
-    a session temp table and the statement becomes one INSERT .. SELECT in key order; SQLite runs
-    in-process, where executemany is a C loop without round trips.
-    """
-    if not rows:
-        return
-    if not _can_copy(conn):
-        conn.execute(statement, rows)
-        return
-    table: sa.Table = statement.table
-    columns = list(rows[0].keys())
-    temp = _temp_table_for(conn, table)
-    json_columns = [c for c in columns if isinstance(table.c[c].type, sa.JSON)]
-    _copy_into(conn, temp.name, columns, rows, json_columns)
-    key = [temp.c[c.name] for c in table.primary_key.columns]
-    conn.execute(statement.from_select(columns, sa.select(*[temp.c[c] for c in columns]).order_by(*key)))
-    conn.execute(temp.delete())  # the next write of this transaction starts empty
-
-
-def _temp_table_for(conn: Connection, table: sa.Table) -> sa.Table:
-    """A session temp table shaped like `table`, emptied at every commit."""
-    name = f"_in_{table.name}"
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {conn.dialect.identifier_preparer.quote(table.name)}) "
-        "ON COMMIT DELETE ROWS"
-    )
-    return sa.Table(name, sa.MetaData(), *[sa.Column(c.name, c.type) for c in table.columns])
 
 
 def _ids(tmdb_ids: Iterable[int]) -> list[int]:
@@ -249,7 +180,7 @@ def record_discovery(
             d.c.release_year == year,
             d.c.tmdb_id == sa.any_(sa.bindparam("found_ids", ids, type_=postgresql.ARRAY(sa.Integer)))))
     known: set[int] = set()
-    for chunk in _chunks(ids, _IN_CHUNK):
+    for chunk in chunks(ids, IN_CHUNK):
         known.update(
             conn.execute(
                 sa.select(s.discovered_movies.c.tmdb_id).where(s.discovered_movies.c.tmdb_id.in_(chunk))
@@ -257,7 +188,7 @@ def record_discovery(
         )
 
     table = s.discovered_movies
-    insert = _insert(conn, table)
+    insert = insert_for(conn, table)
     statement = insert.on_conflict_do_update(
         index_elements=["tmdb_id"],
         set_={
@@ -289,7 +220,7 @@ def record_discovery(
         }
         for tmdb_id in ids
     ]
-    _write_many(conn, statement, rows)
+    write_many(conn, statement, rows)
 
     vanished = conn.execute(
         table.update()
@@ -313,7 +244,7 @@ def record_discovery(
             "pages": int(w.pages),
             "discovered_at": at,
         }
-    _write_many(conn, s.discovery_windows.insert(), list(window_rows.values()))
+    write_many(conn, s.discovery_windows.insert(), list(window_rows.values()))
     return {
         "discovered": len(ids),
         "tmdb_total": sum(r["tmdb_total"] for r in window_rows.values()),
@@ -457,7 +388,7 @@ def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) 
     if not latest:
         return 0
     table = s.tmdb_details_staging
-    insert = _insert(conn, table)
+    insert = insert_for(conn, table)
     statement = insert.on_conflict_do_update(
         index_elements=["tmdb_id"],
         set_={c: insert.excluded[c] for c in ("release_year", "payload", "fetched_at")},
@@ -470,18 +401,18 @@ def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) 
         for i in ids
     ]
     # Payloads are large (50 KB and up): a handful per statement keeps statements reasonable.
-    for chunk in _chunks(rows, 50):
+    for chunk in chunks(rows, 50):
         if conn.dialect.name != "postgresql":
-            _write_many(conn, statement, list(chunk))
+            write_many(conn, statement, list(chunk))
             continue
         try:
             with conn.begin_nested():  # a refused chunk must not abort the caller's transaction
-                _write_many(conn, statement, list(chunk))
+                write_many(conn, statement, list(chunk))
         except sa.exc.DataError:
             # JSONB cannot hold U+0000 ("unsupported Unicode escape sequence"), which TMDb text
             # occasionally carries: store those responses without it rather than lose them.
-            _write_many(conn, statement, [{**row, "payload": _strip_nul(row["payload"])} for row in chunk])
-    for chunk in _chunks(ids, _IN_CHUNK):
+            write_many(conn, statement, [{**row, "payload": _strip_nul(row["payload"])} for row in chunk])
+    for chunk in chunks(ids, IN_CHUNK):
         conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
     return len(ids)
 
@@ -495,7 +426,7 @@ def mark_deleted(conn: Connection, tmdb_ids: list[int], at: datetime) -> int:
     at = _utc(at)
     ids = _ids(tmdb_ids)
     known: set[int] = set()
-    for chunk in _chunks(ids, _IN_CHUNK):
+    for chunk in chunks(ids, IN_CHUNK):
         # Staging first: a normalizer holding these staged rows finishes before we touch the
         # movies rows it writes (the same order it takes its locks in).
         st = s.tmdb_details_staging
@@ -523,7 +454,7 @@ def record_fetch_failures(
     if not by_id:
         return 0
     table = s.tmdb_fetch_failures
-    insert = _insert(conn, table)
+    insert = insert_for(conn, table)
     statement = insert.on_conflict_do_update(
         index_elements=["tmdb_id"],
         set_={
@@ -539,7 +470,7 @@ def record_fetch_failures(
          "attempts": 1, "last_attempt_at": at}
         for i in sorted(by_id)
     ]
-    _write_many(conn, statement, rows)
+    write_many(conn, statement, rows)
     return len(rows)
 
 
@@ -565,7 +496,7 @@ def mark_changed(conn: Connection, tmdb_ids: list[int], at: datetime) -> int:
     at = _utc(at)
     t = s.discovered_movies
     marked = 0
-    for chunk in _chunks(_ids(tmdb_ids), _IN_CHUNK):
+    for chunk in chunks(_ids(tmdb_ids), IN_CHUNK):
         # Key order, as every writer of these rows locks them (a discovery may be writing them).
         _lock_in_key_order(conn, t, t.c.tmdb_id.in_(chunk))
         marked += conn.execute(t.update().where(t.c.tmdb_id.in_(chunk)).values(changed_at=at)).rowcount
@@ -580,7 +511,7 @@ def years_of_movies(conn: Connection, tmdb_ids: list[int]) -> dict[int, set[int]
     to the warehouse maps to an empty set; ids the warehouse never saw are left out."""
     ids = _ids(tmdb_ids)
     years: dict[int, set[int]] = {}
-    for chunk in _chunks(ids, _IN_CHUNK):
+    for chunk in chunks(ids, IN_CHUNK):
         d, m = s.discovered_movies, s.movies
         for tmdb_id, year in conn.execute(
             sa.select(d.c.tmdb_id, d.c.release_year).where(d.c.tmdb_id.in_(chunk))
@@ -661,85 +592,6 @@ def _lock_staged(conn: Connection, ids: Sequence[int]) -> list[tuple[int, object
         .order_by(st.c.tmdb_id)
     )
     return [(r.tmdb_id, r.payload, _from_db(r.fetched_at)) for r in conn.execute(query)]
-
-
-class _CopyNull:
-    """COPY's NULL marker in a CSV row: csv's QUOTE_NONNUMERIC writes it unquoted (it passes for a
-    number) while every real string is quoted, so NULL and "" stay different."""
-
-    __slots__ = ()
-
-    def __float__(self) -> float:
-        return 0.0
-
-    def __str__(self) -> str:
-        return "\\N"
-
-
-_NULL = _CopyNull()
-
-
-def _copy_into(conn: Connection, table_name: str, columns: Sequence[str], rows: list[dict],
-               json_columns: Sequence[str] = ()) -> None:
-    """PostgreSQL COPY of dict rows: one round trip and no SQL to parse for tens of thousands of rows."""
-    if not rows:
-        return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    get = operator.itemgetter(*columns)
-    if json_columns:
-        rows = [{**r, **{c: json.dumps(r[c]) for c in json_columns if r.get(c) is not None}} for r in rows]
-    if len(columns) == 1:
-        writer.writerows([(_NULL if (v := get(r)) is None else v,) for r in rows])
-    else:
-        writer.writerows([[_NULL if v is None else v for v in get(r)] for r in rows])
-    buffer.seek(0)
-    quote = conn.dialect.identifier_preparer.quote
-    column_list = ", ".join(quote(c) for c in columns)
-    sql = f"COPY {quote(table_name)} ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    dbapi = conn.dialect.dbapi
-    with conn.connection.cursor() as cursor:
-        try:
-            cursor.copy_expert(sql, buffer)
-        except dbapi.Error as error:
-            # The driver's own exception, raw: give callers SQLAlchemy's (DataError for refused
-            # values...), as every other statement here raises.
-            raise sa.exc.DBAPIError.instance(sql, None, error, dbapi.Error, dialect=conn.dialect) from error
-
-
-def _pg_upsert_via_copy(conn: Connection, table: sa.Table, key: str, columns: Sequence[str],
-                        rows: list[dict], only_if_changed: bool, extra: tuple[str, str, str] | None = None) -> None:
-    """COPY rows into a session temp table, then one INSERT .. SELECT .. ON CONFLICT in key order.
-
-    `extra` = (column, source table, source column) fills one more column server-side from the row
-    with the same tmdb_id (movies.tmdb_data from the staged payload, which never travels twice).
-    """
-    quote = conn.dialect.identifier_preparer.quote
-    temp = f"_in_{table.name}"
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {quote(table.name)}) ON COMMIT DELETE ROWS"
-    )
-    _copy_into(conn, temp, columns, rows)
-    target_cols = list(columns)
-    select_cols = [f"i.{quote(c)}" for c in columns]
-    join = ""
-    if extra is not None:
-        column, source, source_column = extra
-        target_cols.append(column)
-        select_cols.append(f"x.{quote(source_column)}")
-        join = f" JOIN {quote(source)} x ON x.{quote(key)} = i.{quote(key)}"
-    updates = [c for c in target_cols if c != key]
-    set_clause = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updates)
-    where = ""
-    if only_if_changed:
-        mine = ", ".join(f"{quote(table.name)}.{quote(c)}" for c in updates)
-        theirs = ", ".join(f"EXCLUDED.{quote(c)}" for c in updates)
-        where = f" WHERE ({mine}) IS DISTINCT FROM ({theirs})"
-    conn.exec_driver_sql(
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in target_cols)}) "
-        f"SELECT {', '.join(select_cols)} FROM {temp} i{join} ORDER BY i.{quote(key)} "
-        f"ON CONFLICT ({quote(key)}) DO UPDATE SET {set_clause}{where}"
-    )
 
 
 # On PostgreSQL the credits (about 300 rows a movie, most of the bytes) go from the staged JSONB
@@ -885,11 +737,6 @@ SELECT (SELECT count(*) FROM cast_rows), (SELECT count(*) FROM crew_rows),
 """
 
 
-def _can_copy(conn: Connection) -> bool:
-    """COPY goes through psycopg2's copy_expert; other PostgreSQL drivers take the executemany path."""
-    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2"
-
-
 def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) -> dict[str, int]:
     """Replace the movies rows and every child row of these complete movies (caller's transaction).
 
@@ -902,17 +749,17 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
     if not parsed:
         return counts
     postgres = conn.dialect.name == "postgresql"
-    copy = _can_copy(conn)
+    copy = bulk_write.can_copy(conn)
     parsed = sorted(parsed, key=lambda item: item[0].tmdb_id)  # one lock order for every writer
     ids = [rows.tmdb_id for rows, _ in parsed]
     movie_rows = [{**rows.movie, "fetched_at": fetched_at, "deleted_at": None} for rows, fetched_at in parsed]
     if copy:
         # tmdb_data comes from the staged payload server-side: 50 KB a movie not encoded again.
         columns = [c for c in _MOVIE_COLUMNS if c != "tmdb_data"]
-        _pg_upsert_via_copy(conn, s.movies, "tmdb_id", columns, movie_rows, only_if_changed=False,
+        pg_upsert_via_copy(conn, s.movies, "tmdb_id", columns, movie_rows, only_if_changed=False,
                             extra=("tmdb_data", s.tmdb_details_staging.name, "payload"))
     else:
-        _write_many(conn, _upsert_statement(conn, s.movies, ["tmdb_id"], _MOVIE_COLUMNS), movie_rows)
+        write_many(conn, upsert_statement(conn, s.movies, ["tmdb_id"], _MOVIE_COLUMNS), movie_rows)
         if postgres:  # Python got the payload without its credits: keep the whole raw response
             conn.exec_driver_sql(
                 "UPDATE movies SET tmdb_data = st.payload FROM tmdb_details_staging st "
@@ -929,9 +776,9 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
         if lookup_rows:
             columns = [c.name for c in table.columns]
             if copy:
-                _pg_upsert_via_copy(conn, table, key, columns, lookup_rows, only_if_changed=True)
+                pg_upsert_via_copy(conn, table, key, columns, lookup_rows, only_if_changed=True)
             else:
-                _write_many(conn, _upsert_statement(conn, table, [key], columns, only_if_changed=True),
+                write_many(conn, upsert_statement(conn, table, [key], columns, only_if_changed=True),
                             lookup_rows)
         counts[attribute] = len(lookup_rows)
 
@@ -952,7 +799,7 @@ def _write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) ->
             continue  # written above from the staged JSONB
         if child_rows:
             if copy:
-                _copy_into(conn, table.name, [c.name for c in table.columns], child_rows)
+                copy_rows(conn, table.name, [c.name for c in table.columns], child_rows)
             else:
                 conn.execute(table.insert(), child_rows)
         counts[attribute] = len(child_rows)
@@ -1131,7 +978,7 @@ def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
     tally = _Tally(year)
     with engine.connect() as conn:
         ids = _staged_ids_of_year(conn, year)
-    for batch in _chunks(ids, max(1, batch_size)):
+    for batch in chunks(ids, max(1, batch_size)):
         try:
             _normalize_batch(engine, year, batch, tally, failure_at)
         except _DATA_ERRORS as error:

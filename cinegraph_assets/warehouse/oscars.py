@@ -21,7 +21,7 @@ from cinegraph_assets.warehouse.schema import (
     oscar_nominees,
     people,
 )
-from cinegraph_assets.warehouse.upserts import upsert
+from cinegraph_assets.warehouse.bulk_write import upsert
 
 BEST_PICTURE = "BEST PICTURE"
 _IN_CHUNK = 900  # under SQLite's old 999-parameter limit for IN lists

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cinegraph_assets.warehouse.schema import movie_ratings, movies, omdb_movies, omdb_quota_ledger
-from cinegraph_assets.warehouse.upserts import replace_rows, upsert
+from cinegraph_assets.warehouse.bulk_write import replace_rows, upsert
 
 #: Answers after which asking again soon is pointless; retried after OMDB_NOT_FOUND_RETRY_DAYS.
 NOT_FOUND_STATUSES = ("not_found", "incorrect_imdb_id")

@@ -13,7 +13,7 @@ from cinegraph_assets.automation import clock
 from cinegraph_assets.partitions import release_years
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.warehouse import catalog, schema
-from cinegraph_assets.warehouse.upserts import upsert
+from cinegraph_assets.warehouse.bulk_write import upsert
 
 
 @pytest.fixture(scope="session")

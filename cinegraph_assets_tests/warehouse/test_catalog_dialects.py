@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import bulk_write, catalog
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 from cinegraph_assets_tests.support.shared_data import shared_data
@@ -175,7 +175,7 @@ def test_postgresql_without_copy_stores_the_same_rows(postgres_warehouse_url, mo
         conn.execute(sa.text("TRUNCATE movies, people, genres, keywords, movie_cast, movie_crew, "
                              "movie_genres, movie_release_dates, movie_external_ids, movie_videos, "
                              "movie_keywords, movie_watch_providers"))
-    monkeypatch.setattr(catalog, "_can_copy", lambda conn: False)
+    monkeypatch.setattr(bulk_write, "can_copy", lambda conn: False)
     stage(engine, payloads)
     assert catalog.normalize_staged(engine, 2024)["normalized"] == 4
     assert snapshot(engine) == with_copy
