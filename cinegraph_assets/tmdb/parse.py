@@ -265,7 +265,7 @@ def _parse_credits(payload: dict, rows: MovieRows) -> None:
     if not credits:
         return
     tmdb_id = rows.tmdb_id
-    # Semantics the PostgreSQL path of catalog.normalize_staged repeats in SQL: a person's row
+    # Semantics the PostgreSQL path of normalizer.normalize_staged (warehouse/movie_rows.py) repeats in SQL: a person's row
     # comes from their first credit (cast before crew); a credit_id seen twice in the same list
     # keeps its first entry; a missing credit_id becomes "<cast|crew>:<person>:<index>".
     people: dict[int, dict] = {}
