@@ -166,8 +166,8 @@ def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
     belongs to no year. Discover by year never returns an undated movie, so keeping the
     discovered year instead would file it under a year TMDb itself no longer puts it in.
 
-    On PostgreSQL the credits never leave the database: they are checked (same rules as
-    parse_movie) and written to movie_cast, movie_crew and people from the staged JSONB, and the
+    On PostgreSQL the credits never leave the database: they are checked (the credit rules
+    parse_movie checks too, warehouse/credit_rules.py) and written to movie_cast, movie_crew and people from the staged JSONB, and the
     other child rows travel by COPY. SQLite uses parse_movie's rows; a test keeps both identical.
 
     Returns counts for metadata: normalized, failed, movies_in_year, moved_out (was in `year`,

@@ -43,7 +43,13 @@ LOOKUP_WRITES = (
 )
 _MOVIE_COLUMNS = [c.name for c in s.movies.columns]
 
-
+# On PostgreSQL the credits (about 300 rows a movie, most of the bytes) go from the staged JSONB
+# straight into movie_cast, movie_crew and people, without a trip through Python, after
+# credit_rules.staged_credit_problems has refused the movies that break a rule. This statement
+# repeats tmdb/parse.py's row semantics, and a test compares both dialects' rows: a person's row
+# comes from their first credit, cast before crew (the highest tmdb_id of the batch wins, as the
+# Python path's merge does); a credit_id twice in one list keeps its first entry; a missing one
+# becomes "<cast|crew>:<person>:<index>".
 _PG_CREDITS_SQL = f"""
 WITH {STAGED_CREDITS_CTE}, credit AS MATERIALIZED (
     SELECT l.tmdb_id, l.part_rank, c.ord,
