@@ -15,7 +15,8 @@ import time
 from sqlalchemy.engine import Engine
 
 from cinegraph_assets.tmdb import movie_parts
-from cinegraph_assets.warehouse import catalog, stored_responses
+from cinegraph_assets.tmdb.normalizer import normalize_staged
+from cinegraph_assets.warehouse import stored_responses
 
 #: Movies staged per round: bounds the staging table's extra size (responses are about 50 KB).
 CHUNK = 2_000
@@ -36,7 +37,7 @@ def rederive_year(engine: Engine, year: int, *, everything: bool = False, chunk:
     for start in range(0, len(ids), chunk):
         with engine.begin() as conn:
             stored_responses.stage_stored_responses(conn, ids[start:start + chunk])
-        counts = catalog.normalize_staged(engine, year, batch_size=batch_size)
+        counts = normalize_staged(engine, year, batch_size=batch_size)
         rederived += counts["normalized"]
         failed += counts["failed"]
     return {"rederived": rederived, "rederive_failed": failed,

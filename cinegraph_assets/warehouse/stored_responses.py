@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from cinegraph_assets.warehouse import bulk_write
 from cinegraph_assets.warehouse import schema as s
 
 
@@ -43,8 +43,7 @@ def stage_stored_responses(conn: Connection, tmdb_ids: Sequence[int]) -> int:
     if not tmdb_ids:
         return 0
     m, st = s.movies, s.tmdb_details_staging
-    insert = postgresql.insert(st) if conn.dialect.name == "postgresql" else sqlite.insert(st)
-    statement = insert.from_select(
+    statement = bulk_write.insert_for(conn, st).from_select(
         ["tmdb_id", "release_year", "payload", "fetched_at"],
         sa.select(m.c.tmdb_id, m.c.release_year, m.c.tmdb_data, m.c.fetched_at).where(
             m.c.tmdb_id.in_(list(tmdb_ids)), m.c.tmdb_data.is_not(None), m.c.fetched_at.is_not(None)

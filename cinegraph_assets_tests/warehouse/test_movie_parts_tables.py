@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.tmdb.normalizer import normalize_staged
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 from cinegraph_assets_tests.warehouse.test_catalog import NOW, movie_payload, stage
@@ -23,7 +23,7 @@ def test_every_part_is_written_and_replaced_with_the_movie(warehouse_url):
     upgrade(warehouse_url)
     engine = get_engine(warehouse_url)
     stage(engine, [movie_payload(1), movie_payload(2)])
-    assert catalog.normalize_staged(engine, 2024)["normalized"] == 2
+    assert normalize_staged(engine, 2024)["normalized"] == 2
     assert rows(engine, "movie_companies", "tmdb_id", "company_id", "position") == [
         (1, 4, 1), (1, 501, 0), (2, 4, 1), (2, 501, 0)]
     assert rows(engine, "companies", "company_id", "name", "origin_country") == [
@@ -47,7 +47,7 @@ def test_every_part_is_written_and_replaced_with_the_movie(warehouse_url):
     newer["belongs_to_collection"] = None
     newer["similar"] = {"results": []}
     stage(engine, [newer], fetched_at=NOW + timedelta(days=1))
-    catalog.normalize_staged(engine, 2024)
+    normalize_staged(engine, 2024)
     assert rows(engine, "movie_companies", "tmdb_id", "company_id") == [(1, 4), (1, 502), (2, 4), (2, 501)]
     assert rows(engine, "movie_collections", "tmdb_id", "collection_id") == []
     assert rows(engine, "movie_similar", "tmdb_id", "similar_tmdb_id") == [(2, 7)]
