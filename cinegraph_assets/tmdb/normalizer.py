@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 from sqlalchemy.engine import Engine
 
@@ -42,11 +43,16 @@ class StagedNormalizer:
     from the next `staged()`, so the fetch stops instead of filling a staging table nobody drains.
     """
 
-    def __init__(self, engine: Engine, year: int, *, batch_size: int | None = None):
+    def __init__(self, engine: Engine, year: int | None, *, batch_size: int | None = None,
+                 normalize: Callable[[Engine, int], dict] | None = None):
         self.engine = engine
         self.year = year
         self.batch_size = batch_size or (POSTGRES_BATCH if engine.dialect.name == "postgresql"
                                          else SQLITE_BATCH)
+        # What one pass normalizes: the year's staged responses, or (the gap fill, year None) the
+        # pass it hands in, called with the engine and the batch size.
+        self._normalize = normalize or (
+            lambda engine, batch_size: catalog.normalize_staged(engine, year, batch_size=batch_size))
         self.error: BaseException | None = None
         self.passes = 0
         self.busy_seconds = 0.0
@@ -55,7 +61,7 @@ class StagedNormalizer:
         self._counts: dict = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"normalize-{year}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"normalize-{year or 'gap'}", daemon=True)
 
     def __enter__(self) -> "StagedNormalizer":
         self._thread.start()
@@ -115,7 +121,7 @@ class StagedNormalizer:
 
     def _pass(self) -> None:
         started = time.monotonic()
-        counts = catalog.normalize_staged(self.engine, self.year, batch_size=self.batch_size)
+        counts = self._normalize(self.engine, self.batch_size)
         self.busy_seconds += time.monotonic() - started
         self.passes += 1
         for key, value in counts.items():

@@ -26,6 +26,8 @@ class TMDbSettings:
     include_adult: bool
     failure_threshold: float
     state_dir: str
+    exports_base_url: str
+    gap_batch_size: int
 
     def __repr__(self) -> str:  # never print the secrets
         return (f"TMDbSettings(base_url={self.base_url!r}, max_rps={self.max_rps}, "
@@ -38,7 +40,7 @@ class TMDbResource(dg.ConfigurableResource):
     Every field left empty (None) is read at run time from its environment variable
     (TMDB_BASE_URL, TMDB_API_KEY, TMDB_ACCESS_TOKEN, TMDB_MAX_RPS, TMDB_MAX_WORKERS,
     TMDB_TIMEOUT_SECONDS, TMDB_MAX_RETRIES, TMDB_INCLUDE_ADULT, TMDB_FAILURE_THRESHOLD,
-    CINEGRAPH_STATE_DIR), so the UI never displays a key. The base URL defaults to the real
+    CINEGRAPH_STATE_DIR, TMDB_EXPORTS_BASE_URL, TMDB_GAP_BATCH_SIZE), so the UI never displays a key. The base URL defaults to the real
     https://api.themoviedb.org/3; `make run` points it at the local sandbox.
     """
 
@@ -52,6 +54,8 @@ class TMDbResource(dg.ConfigurableResource):
     include_adult: Optional[bool] = None
     failure_threshold: Optional[float] = None
     state_dir: Optional[str] = None
+    exports_base_url: Optional[str] = None
+    gap_batch_size: Optional[int] = None
 
     def resolved(self) -> TMDbSettings:
         """The settings in force; a malformed value raises SettingError naming its env var."""
@@ -66,6 +70,8 @@ class TMDbResource(dg.ConfigurableResource):
             include_adult=setting("TMDB_INCLUDE_ADULT", self.include_adult),
             failure_threshold=setting("TMDB_FAILURE_THRESHOLD", self.failure_threshold),
             state_dir=setting("CINEGRAPH_STATE_DIR", self.state_dir),
+            exports_base_url=setting("TMDB_EXPORTS_BASE_URL", self.exports_base_url),
+            gap_batch_size=setting("TMDB_GAP_BATCH_SIZE", self.gap_batch_size),
         )
 
     def rate_limiter(self, warehouse_url: str | None) -> RateLimiter:

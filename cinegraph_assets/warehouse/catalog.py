@@ -55,6 +55,7 @@ __all__ = [
     "mark_changed",
     "years_of_movies",
     "normalize_staged",
+    "normalize_staged_ids",
     "staged_count",
     "year_movie_ids",
     "duplicate_movie_ids",
@@ -1000,7 +1001,7 @@ def _old_years(conn: Connection, ids: Sequence[int]) -> dict[int, int | None]:
 
 
 class _Tally:
-    def __init__(self, year: int):
+    def __init__(self, year: int | None):
         self.year = year
         self.counts = {
             "normalized": 0, "failed": 0, "moved_out": 0, "moved_in": 0, "other_year": 0,
@@ -1127,19 +1128,9 @@ def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
     batches, seconds, movies_per_second, and rows written per child table.
     """
     started = time.monotonic()
-    failure_at = datetime.now(timezone.utc)
-    tally = _Tally(year)
     with engine.connect() as conn:
         ids = _staged_ids_of_year(conn, year)
-    for batch in _chunks(ids, max(1, batch_size)):
-        try:
-            _normalize_batch(engine, year, batch, tally, failure_at)
-        except _DATA_ERRORS as error:
-            if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
-                raise
-            log.warning("a batch of %s movies failed (%s); storing them one by one", len(batch),
-                        _short_error(error))
-            _normalize_one_by_one(engine, year, batch, tally, failure_at)
+    tally = _normalize_in_batches(engine, year, ids, batch_size)
     m = s.movies
     with engine.connect() as conn:
         in_year, deleted = conn.execute(
@@ -1156,6 +1147,28 @@ def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
         "seconds": round(seconds, 3),
         "movies_per_second": round(tally.counts["normalized"] / seconds, 1) if seconds > 0 else 0.0,
     }
+
+
+def _normalize_in_batches(engine: Engine, year: int | None, ids: Sequence[int], batch_size: int) -> _Tally:
+    failure_at = datetime.now(timezone.utc)
+    tally = _Tally(year)
+    for batch in _chunks(ids, max(1, batch_size)):
+        try:
+            _normalize_batch(engine, year, batch, tally, failure_at)
+        except _DATA_ERRORS as error:
+            if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+                raise
+            log.warning("a batch of %s movies failed (%s); storing them one by one", len(batch),
+                        _short_error(error))
+            _normalize_one_by_one(engine, year, batch, tally, failure_at)
+    return tally
+
+
+def normalize_staged_ids(engine: Engine, ids: Sequence[int], batch_size: int = 200) -> dict:
+    """normalize_staged for the staged responses of `ids` whatever their year (the gap fill's
+    movies: undated, or dated but returned by no year's discovery). Their failures are filed under
+    no year. Returns the tally: normalized, failed, undated, batches, rows per child table."""
+    return dict(_normalize_in_batches(engine, None, sorted(set(ids)), batch_size).counts)
 
 
 # ------------------------------------------------------------------------------------ checks
