@@ -15,6 +15,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from cinegraph_assets.reporting.assets import catalog_progress
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.assets import tmdb_assets
 from cinegraph_assets.tmdb.catalog_assets import catalog_assets, catalog_checks
@@ -105,6 +106,14 @@ def test_years_plus_the_gap_account_for_every_export_id_and_equal_the_truth(sand
         with get_engine(warehouse_url).connect() as conn:
             assert conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(movies.c.tmdb_id)))
                                 .select_from(movies)).one() == (len(plain), len(plain))
+
+        # The catalog line: in catalog_progress and in `status`.
+        progress = dg.materialize([catalog_progress], resources=res, instance=instance)
+        line = metadata(progress, "catalog_progress")
+        assert (line["export_ids"], line["held_undated"], line["pending"], line["accounted_pct"]) == (
+            len(plain), len(undated), 0, 100.0)
+        assert line["held"] + line["held_undated"] == len(plain)
+        assert f"{len(plain):,} ids" in line["summary"] and "100.0% accounted for" in line["summary"]
 
         # Right after: nothing to do, and a year's discovery does not fetch gap movies again.
         before = movie_requests(sandbox)
