@@ -12,7 +12,8 @@ from cinegraph_assets.resources import WarehouseResource
 # It is refreshed by the catalog_progress_after_sync sensor (automation/sensors.py) after every
 # materialization of these assets: Declarative Automation would wait for all 150 upstream
 # partitions to exist, which during the backfill they never do.
-UPSTREAM = [dg.AssetKey("movies"), dg.AssetKey("omdb_ratings"), dg.AssetKey("oscar_nominations")]
+UPSTREAM = [dg.AssetKey("movies"), dg.AssetKey("omdb_ratings"), dg.AssetKey("oscar_nominations"),
+            dg.AssetKey("tmdb_gap_movies")]
 
 #: The per-year table as Dagster table metadata: the UI shows it as a table, not behind a link.
 YEAR_TABLE_SCHEMA = dg.TableSchema(columns=[
