@@ -23,7 +23,7 @@ from cinegraph_assets.tmdb.id_export import ExportError, find_export
 from cinegraph_assets.tmdb.normalizer import StagedNormalizer
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog, catalog_gap
-from cinegraph_assets.warehouse.export_ids import EmptyExport, ExportOutOfOrder, load_export
+from cinegraph_assets.warehouse.export_ids import EmptyExport, ExportOutOfOrder, latest_export_date, load_export
 
 CATALOG_IDS = dg.AssetKey("tmdb_catalog_ids")
 GAP_MOVIES = dg.AssetKey("tmdb_gap_movies")
@@ -134,7 +134,7 @@ def tmdb_catalog_ids(context: dg.AssetExecutionContext, config: CatalogIdsConfig
 def _gap_ran_since_export(context, engine) -> tuple[bool, str]:
     """Whether tmdb_gap_movies materialized after the newest export was loaded (and why not)."""
     with engine.connect() as conn:
-        newest = catalog_gap.latest_export_date(conn)
+        newest = latest_export_date(conn)
         loaded_at = catalog_gap.export_load_time(conn, newest) if newest else None
     if loaded_at is None:
         return False, "no TMDb export was loaded yet: materialize tmdb_catalog_ids"
@@ -182,7 +182,7 @@ def tmdb_gap_movies(context: dg.AssetExecutionContext, config: DetailsConfig, tm
     engine = warehouse.engine
     warn_if_unlimited(context, POOL)
     with engine.connect() as conn:
-        if catalog_gap.latest_export_date(conn) is None:
+        if latest_export_date(conn) is None:
             raise dg.Failure(description=(
                 "tmdb_gap_movies has no export ids to compare with: tmdb_catalog_ids was never "
                 "materialized. Materialize tmdb_catalog_ids first (or both together)."))
