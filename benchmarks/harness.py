@@ -236,6 +236,12 @@ class Sandbox:
         response.raise_for_status()
         return response.json()
 
+    def advance(self, days: int = 1) -> dict:
+        """Let `days` sandbox days pass (changes, deletions, new movies, the day's export)."""
+        response = self._http.post(f"{self.base}/_sandbox/advance", json={"days": days}, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
     def truth(self, year: int) -> list[int]:
         body = self._http.get(f"{self.base}/_sandbox/truth/years/{year}", timeout=60).json()
         return list(body["ids"] if isinstance(body, dict) else body)
