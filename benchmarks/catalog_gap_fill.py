@@ -19,7 +19,6 @@ depends on the machine (BENCHMARKS.md).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import tempfile
@@ -123,15 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help=f"{SIZES['quick']} movies a year (else {SIZES['full']})")
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
-    from benchmarks.harness import log
+    from benchmarks.harness import log, report
 
     with tempfile.TemporaryDirectory(prefix="cinegraph_gap_") as tmp:
         result = run(Path(tmp), year_size=SIZES["quick" if args.quick else "full"], log=log)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
-    return 0 if all(result["met"].values()) else 1
+    return report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import tempfile
 
-    from benchmarks.harness import log
+    from benchmarks.harness import log, report
 
     with tempfile.TemporaryDirectory(prefix="cinegraph_ids_") as tmp:
         profile_dir = Path(args.profile).resolve() if args.profile else None
@@ -236,11 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         for stats in sorted(profile_dir.glob("*.pstats")):
             print(f"--- {stats.name}")
             pstats.Stats(str(stats)).sort_stats("cumulative").print_stats(18)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
-    return 0 if all(result["met"].values()) else 1
+    return report(result, args.json)
 
 
 if __name__ == "__main__":
