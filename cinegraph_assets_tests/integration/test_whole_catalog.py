@@ -142,6 +142,12 @@ def test_years_plus_the_gap_account_for_every_export_id_and_equal_the_truth(sand
         assert counts["accounted_pct"] == 100.0 and counts["pending_gap"] == 0
         assert check(later, "catalog_accounted_for").passed
 
+        # This year's first import discovers the new movies the gap fill already holds: none asked again.
+        before = movie_requests(sandbox)
+        this_year = dg.materialize(tmdb_assets, partition_key=str(TODAY.year), resources=res, instance=instance)
+        details = metadata(this_year, "tmdb_movie_details")
+        assert details["discovered"] > 0 and details["needed"] == 0 and movie_requests(sandbox) == before
+
 
 def test_the_gap_works_in_bounded_batches_most_popular_first_and_resumes(sandbox_factory, sqlite_warehouse_url,
                                                                          tmp_path):
