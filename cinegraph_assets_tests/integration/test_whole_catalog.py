@@ -227,3 +227,36 @@ def test_export_faults_end_clearly_and_lose_nothing(sandbox_factory, sqlite_ware
 def _failure(result) -> str:
     [event] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     return event.step_failure_data.error.message if event.step_failure_data.error else ""
+
+
+def test_the_real_export_sample_loads_through_the_asset(sqlite_warehouse_url, tmp_path):
+    """The 18 lines copied from a real export (five ids out of order at the top, one `video`), served
+    as a day's movie file: tmdb_catalog_ids loads them all."""
+    import functools
+    import shutil
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from cinegraph_assets_tests.support.shared_data import shared_data
+
+    sample = shared_data("tmdb", "daily_export_sample", "movie_ids_sample.json.gz")
+    day = date(2026, 8, 31)
+    (tmp_path / "p" / "exports").mkdir(parents=True)
+    shutil.copy(sample, tmp_path / "p" / "exports" / f"movie_ids_{day:%m_%d_%Y}.json.gz")
+    handler = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *args: None})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        res = {"tmdb": TMDbResource(api_key="unused", exports_base_url=f"http://127.0.0.1:{server.server_address[1]}",
+                                    state_dir=str(tmp_path)),
+               "warehouse": WarehouseResource(database_url=sqlite_warehouse_url)}
+        result = dg.materialize(catalog_assets[:1], resources=res,
+                                run_config={"ops": {"tmdb_catalog_ids": {"config": {"day": day.isoformat()}}}})
+    finally:
+        server.shutdown()
+        server.server_close()
+    loaded = metadata(result, "tmdb_catalog_ids")
+    assert (loaded["export_date"], loaded["export_ids"], loaded["malformed_lines"]) == ("2026-08-31", 18, 0)
+    with get_engine(sqlite_warehouse_url).connect() as conn:
+        rows = dict(conn.execute(sa.select(tmdb_export_ids.c.tmdb_id, tmdb_export_ids.c.video)).all())
+    assert len(rows) == 18 and {3924, 6124, 8773, 25449, 31975, 2} <= set(rows) and rows[31975] is True
