@@ -67,7 +67,9 @@ normalizing as the years' details; the same staleness rules refresh them. Undate
 returns (their year fetches them), ids already held and fresh, failed ids for 12 hours.
 
 Ids that left the export get one details request each: a 404 (TMDb code 34) marks the movie
-deleted (kept, never silently dropped); a response keeps it.
+deleted (kept, never silently dropped); a response keeps it. Failures are recorded with their
+reason (they count as accounted for); the run fails only when more than TMDB_FAILURE_THRESHOLD of
+its batch failed (counted against at least 100 requests).
 """ + _PARTITIONS_NOTE
 
 
