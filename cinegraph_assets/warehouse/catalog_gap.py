@@ -26,6 +26,8 @@ from typing import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from cinegraph_assets.warehouse import schema as s
 from cinegraph_assets.warehouse.catalog import StalenessPolicy
@@ -60,10 +62,28 @@ def _joined():
             .outerjoin(st, st.c.tmdb_id == e.c.tmdb_id))
 
 
+class _utc_date(FunctionElement):
+    """The UTC calendar day of a stored timestamp (PostgreSQL's date() would follow the session's
+    TimeZone; SQLite stores UTC already)."""
+
+    type = sa.Date()
+    inherit_cache = True
+
+
+@compiles(_utc_date)
+def _utc_date_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_utc_date, "postgresql")
+def _utc_date_postgresql(element, compiler, **kw):
+    return f"(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC')::date"
+
+
 def _answered_404():
     """TMDb answered 404 during the id's current stretch in the export (an id back after leaving
     is asked again)."""
-    return sa.and_(e.c.not_found_at.is_not(None), sa.func.date(e.c.not_found_at) >= e.c.first_seen)
+    return sa.and_(e.c.not_found_at.is_not(None), _utc_date(e.c.not_found_at) >= e.c.first_seen)
 
 
 def _in_export(conn: Connection, include_adult: bool):
