@@ -34,7 +34,7 @@ from cinegraph_assets.warehouse.catalog import StalenessPolicy
 from cinegraph_assets.warehouse.export_ids import latest_export_date
 
 #: Reasons gap_todo gives, in the order a run spends its budget on them.
-GAP_REASONS = ("left", "new", "retry", "stale")
+GAP_REASONS = ("left", "back", "new", "retry", "stale")
 #: A gap movie whose request failed is asked again only after this long, so a run's budget goes to
 #: movies never asked first and a failing one is not retried in a tight loop (twice a day at most).
 RETRY_AFTER = timedelta(hours=12)
@@ -115,6 +115,7 @@ def gap_todo(conn: Connection, *, include_adult: bool, now: datetime, policy: St
 
     - "left": ids that left the export and were not answered since (one request each: a 404
       confirms the deletion, a response keeps the movie);
+    - "back": movies marked deleted before the export listed them again (deleted and restored);
     - "new": ids of the newest export no year owns and the warehouse never held, most popular first;
     - "retry": such ids whose request failed at least RETRY_AFTER ago;
     - "stale": held movies no year owns (undated, video) whose details are older than the policy
@@ -146,6 +147,11 @@ def gap_todo(conn: Connection, *, include_adult: bool, now: datetime, policy: St
          .where(left, alive, not_waiting,
                 sa.or_(m.c.fetched_at.is_(None), m.c.fetched_at < omitted_by.c.loaded_at))
          .order_by(e.c.tmdb_id), "left")
+    # Deleted before its current stretch in the export began: TMDb lists it again, so ask once.
+    take(sa.select(e.c.tmdb_id).select_from(_joined()).where(
+        in_export, d.c.tmdb_id.is_(None), st.c.tmdb_id.is_(None), sa.not_(_answered_404()), not_waiting,
+        m.c.deleted_at.is_not(None), _utc_date(m.c.deleted_at) < e.c.first_seen,
+    ).order_by(e.c.tmdb_id), "back")
     gap = sa.and_(in_export, d.c.tmdb_id.is_(None), alive)
     take(sa.select(e.c.tmdb_id).select_from(_joined()).where(
         gap, m.c.fetched_at.is_(None), f.c.tmdb_id.is_(None),

@@ -99,6 +99,8 @@ def test_ids_that_left_are_asked_once_and_a_404_counts_as_deleted_until_the_id_c
 
     back = later + timedelta(days=2)
     export(engine, DAY + timedelta(days=3), range(1, 21), now=back)  # 1 and 2 are back
-    with engine.connect() as conn:
-        assert catalog_gap.catalog_accounting(conn, include_adult=False)["deleted"] == 2  # 1 (movies row) and 3
-    assert todo(engine, now=back) == []  # a deleted movie's return is its changes' or its year's to notice
+    with engine.connect() as conn:  # 1 (its movies row, until asked again) and 3
+        assert catalog_gap.catalog_accounting(conn, include_adult=False)["deleted"] == 2
+    assert todo(engine, now=back) == [(1, "back")]  # deleted, then listed again: asked once more
+    hold(engine, 1, "", at=back)
+    assert todo(engine, now=back) == []
