@@ -41,8 +41,10 @@ tmdb_catalog_sync_job = dg.define_asset_job(
 tmdb_gap_fill_job = dg.define_asset_job(
     name="tmdb_gap_fill",
     executor_def=dg.in_process_executor,
-    selection=dg.AssetSelection.assets(GAP_MOVIES),
-    description="One more batch of the gap fill (tmdb_gap_movies), continuing where the last one stopped.",
+    # The check judges the export again after each batch, so it turns green when the fill is done.
+    selection=dg.AssetSelection.assets(GAP_MOVIES) | dg.AssetSelection.checks_for_assets(CATALOG_IDS),
+    description=("One more batch of the gap fill (tmdb_gap_movies), continuing where the last one "
+                 "stopped, then the catalog_accounted_for check."),
 )
 
 CATALOG_JOBS = (tmdb_catalog_sync_job, tmdb_gap_fill_job)

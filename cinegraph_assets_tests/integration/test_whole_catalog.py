@@ -168,11 +168,13 @@ def test_the_gap_works_in_bounded_batches_most_popular_first_and_resumes(sandbox
         fetched = set(held(sqlite_warehouse_url))
         assert min(popularity[i] for i in fetched) >= max(p for i, p in popularity.items() if i not in fetched)
         runs = 1
-        while gap["remaining"]:
-            gap = metadata(dg.materialize(CATALOG, resources=res, instance=instance,
-                                          selection=["tmdb_gap_movies"]), "tmdb_gap_movies")
+        gap_fill = dg.AssetSelection.assets("tmdb_gap_movies") | dg.AssetSelection.checks_for_assets("tmdb_catalog_ids")
+        while gap["remaining"]:  # as the tmdb_gap_fill job does: a batch, then the check
+            result = dg.materialize(CATALOG, resources=res, instance=instance, selection=gap_fill)
+            gap = metadata(result, "tmdb_gap_movies")
             runs += 1
         assert runs == -(-total // 100) and len(held(sqlite_warehouse_url)) == total
+        assert check(result, "catalog_accounted_for").passed  # green once the fill is done
         assert movie_requests(sandbox) == total  # every movie asked once across the runs
 
 
