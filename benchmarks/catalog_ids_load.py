@@ -137,7 +137,7 @@ def _time_gap_queries(engine) -> dict:
     gap's): the accounting catalog_progress and the check run, and one gap batch's choice."""
     from datetime import datetime, timezone
 
-    from cinegraph_assets.warehouse.catalog import StalenessPolicy
+    from cinegraph_assets.warehouse.details_queue import StalenessPolicy
     from cinegraph_assets.warehouse.catalog_gap import catalog_accounting, gap_todo
 
     with engine.connect() as conn:

@@ -20,9 +20,9 @@ from cinegraph_assets.tmdb.assets import GROUP, POOL, DetailsConfig
 from cinegraph_assets.tmdb.details import fetch_details
 from cinegraph_assets.tmdb.failures import fails_clearly
 from cinegraph_assets.tmdb.id_export import ExportError, find_export
-from cinegraph_assets.tmdb.normalizer import StagedNormalizer
+from cinegraph_assets.tmdb.normalizer import StagedNormalizer, normalize_staged_ids
 from cinegraph_assets.tmdb.resource import TMDbResource
-from cinegraph_assets.warehouse import catalog, catalog_gap
+from cinegraph_assets.warehouse import catalog_gap
 from cinegraph_assets.warehouse.export_ids import EmptyExport, ExportOutOfOrder, latest_export_date, load_export
 
 CATALOG_IDS = dg.AssetKey("tmdb_catalog_ids")
@@ -197,7 +197,7 @@ def tmdb_gap_movies(context: dg.AssetExecutionContext, config: DetailsConfig, tm
     def normalize_gap(engine_, batch_size: int) -> dict:
         with engine_.connect() as conn_:
             staged = catalog_gap.staged_gap_ids(conn_)
-        return catalog.normalize_staged_ids(engine_, staged, batch_size=batch_size)
+        return normalize_staged_ids(engine_, staged, batch_size=batch_size)
 
     client = tmdb.client(warehouse.url)
     try:

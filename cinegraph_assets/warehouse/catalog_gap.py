@@ -21,7 +21,7 @@ Every function takes a Connection and runs in the caller's transaction; SQLite a
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Sequence
 
 import sqlalchemy as sa
@@ -30,8 +30,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from cinegraph_assets.warehouse import schema as s
-from cinegraph_assets.warehouse.catalog import StalenessPolicy
+from cinegraph_assets.warehouse.bulk_write import IN_CHUNK, chunks
+from cinegraph_assets.warehouse.details_queue import StalenessPolicy
 from cinegraph_assets.warehouse.export_ids import latest_export_date
+from cinegraph_assets.warehouse.utc import from_db, to_utc
 
 #: Reasons gap_todo gives, in the order a run spends its budget on them.
 GAP_REASONS = ("left", "back", "new", "retry", "stale")
@@ -41,16 +43,9 @@ RETRY_AFTER = timedelta(hours=12)
 #: The kinds an export id can be in (catalog_accounting), accounted-for ones first.
 ACCOUNTED_KINDS = ("held", "held_undated", "deleted", "failed")
 PENDING_KINDS = ("pending_years", "pending_gap")
-_IN_CHUNK = 5_000
 
 e, d, m, f, st = (s.tmdb_export_ids, s.discovered_movies, s.movies, s.tmdb_fetch_failures,
                   s.tmdb_details_staging)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def _joined():
@@ -123,7 +118,7 @@ def gap_todo(conn: Connection, *, include_adult: bool, now: datetime, policy: St
     Never: ids owned by a year (their year fetches them), ids staged and not normalized yet,
     ids answered 404 (until they come back to the export).
     """
-    now = _utc(now)
+    now = to_utc(now)
     in_export = _in_export(conn, include_adult)
     if in_export is None or limit <= 0:
         return []
@@ -167,7 +162,7 @@ def gap_todo(conn: Connection, *, include_adult: bool, now: datetime, policy: St
         for tmdb_id, fetched_at, release_date in held:
             if len(todo) >= limit:
                 break
-            if now - _utc(fetched_at) > policy.max_age(release_date, today):
+            if now - from_db(fetched_at) > policy.max_age(release_date, today):
                 todo.append((tmdb_id, "stale"))
     return todo
 
@@ -193,10 +188,8 @@ def staged_gap_ids(conn: Connection) -> list[int]:
 def mark_not_found(conn: Connection, tmdb_ids: Sequence[int], at: datetime) -> int:
     """TMDb answered 404 (code 34) for these export ids: record it (they count as deleted)."""
     marked = 0
-    ids = sorted({int(i) for i in tmdb_ids})
-    for start in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[start:start + _IN_CHUNK]
-        marked += conn.execute(e.update().where(e.c.tmdb_id.in_(chunk)).values(not_found_at=_utc(at))).rowcount
+    for chunk in chunks(sorted({int(i) for i in tmdb_ids}), IN_CHUNK):
+        marked += conn.execute(e.update().where(e.c.tmdb_id.in_(chunk)).values(not_found_at=to_utc(at))).rowcount
     return marked
 
 
@@ -252,4 +245,4 @@ def export_load_time(conn: Connection, export_date: date) -> datetime | None:
     """When the export of `export_date` was loaded (None if it was not)."""
     loaded = conn.execute(sa.select(s.tmdb_exports.c.loaded_at)
                           .where(s.tmdb_exports.c.export_date == export_date)).scalar()
-    return _utc(loaded)
+    return from_db(loaded)

@@ -5,8 +5,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from cinegraph_assets.warehouse import catalog, catalog_gap, migrate
-from cinegraph_assets.warehouse.catalog import DiscoveryWindow, StalenessPolicy
+from cinegraph_assets.tmdb.normalizer import normalize_staged_ids
+from cinegraph_assets.warehouse import catalog_gap, details_queue, discovery, failed_fetches, migrate, staging
+from cinegraph_assets.warehouse.details_queue import StalenessPolicy
+from cinegraph_assets.warehouse.rows import DiscoveredMovie, DiscoveryWindow
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.export_ids import ExportId, load_export
 
@@ -34,8 +36,8 @@ def hold(engine, tmdb_id: int, release_date: str, at: datetime = NOW) -> None:
     """A fetched and normalized movie (release_date "" for an undated one)."""
     payload = {"id": tmdb_id, "title": f"Movie {tmdb_id}", "release_date": release_date}
     with engine.begin() as conn:
-        catalog.save_raw_details(conn, [(tmdb_id, payload, at)])
-    catalog.normalize_staged_ids(engine, [tmdb_id])
+        staging.save_raw_details(conn, [(tmdb_id, payload, at)])
+    normalize_staged_ids(engine, [tmdb_id])
 
 
 @pytest.fixture
@@ -47,15 +49,15 @@ def engine(warehouse_url):
 def test_the_gap_is_what_no_year_owns_most_popular_first_and_the_accounting_adds_up(engine):
     export(engine, DAY, range(1, 15), adult={14})
     with engine.begin() as conn:  # a year's discovery owns 1-4
-        catalog.record_discovery(conn, 2020, [DiscoveryWindow(date(2020, 1, 1), date(2020, 12, 31), "", 4, 1)],
-                                 [catalog.DiscoveredMovie(i, date(2020, 5, 1), 1.0, False, False, "x") for i in range(1, 5)], NOW)
+        discovery.record_discovery(conn, 2020, [DiscoveryWindow(date(2020, 1, 1), date(2020, 12, 31), "", 4, 1)],
+                                 [DiscoveredMovie(i, date(2020, 5, 1), 1.0, False, False, "x") for i in range(1, 5)], NOW)
     hold(engine, 1, "2020-05-01")  # the year fetched it
     hold(engine, 5, "")  # the gap fetched an undated movie
     hold(engine, 6, "1999-03-03")  # and a dated one no discovery returns (a video entry, say)
     with engine.begin() as conn:
-        catalog.mark_deleted(conn, [7], NOW)  # never held: a 404 from the gap ...
+        details_queue.mark_deleted(conn, [7], NOW)  # never held: a 404 from the gap ...
         catalog_gap.mark_not_found(conn, [7], NOW)  # ... is kept on the export row
-        catalog.record_fetch_failures(conn, None, [(8, "http_500", 500)], NOW)
+        failed_fetches.record_fetch_failures(conn, None, [(8, "http_500", 500)], NOW)
 
     chosen = todo(engine)
     assert [reason for _, reason in chosen] == ["new"] * 5  # 9-13; not adult 14, not 1-8
@@ -74,7 +76,7 @@ def test_the_gap_is_what_no_year_owns_most_popular_first_and_the_accounting_adds
 def test_a_failure_waits_twelve_hours_and_stale_gap_movies_come_last(engine):
     export(engine, DAY, [1, 2, 3])
     with engine.begin() as conn:
-        catalog.record_fetch_failures(conn, None, [(1, "timeout", None)], NOW)
+        failed_fetches.record_fetch_failures(conn, None, [(1, "timeout", None)], NOW)
     hold(engine, 2, "", at=NOW - timedelta(days=31))  # undated: stale after 30 days
     hold(engine, 3, "", at=NOW - timedelta(days=29))
     assert todo(engine) == [(2, "stale")]
@@ -91,7 +93,7 @@ def test_ids_that_left_are_asked_once_and_a_404_counts_as_deleted_until_the_id_c
     assert todo(engine, now=later) == [(1, "left"), (2, "left")]
 
     with engine.begin() as conn:  # 1 answered 404, 2 answered: both confirmed
-        catalog.mark_deleted(conn, [1], later)
+        details_queue.mark_deleted(conn, [1], later)
         catalog_gap.mark_not_found(conn, [1, 3], later)  # and 3 404s while still listed
     hold(engine, 2, "", at=later + timedelta(minutes=1))
     assert todo(engine, now=later) == []
