@@ -149,10 +149,10 @@ def test_years_plus_the_gap_account_for_every_export_id_and_equal_the_truth(sand
         assert details["discovered"] > 0 and details["needed"] == 0 and movie_requests(sandbox) == before
 
 
-def test_the_gap_works_in_bounded_batches_most_popular_first_and_resumes(sandbox_factory, sqlite_warehouse_url,
+def test_the_gap_works_in_bounded_batches_most_popular_first_and_resumes(sandbox_factory, warehouse_url,
                                                                          tmp_path):
     sandbox = sandbox_factory(**sandbox_options())
-    res = resources(sandbox, sqlite_warehouse_url, tmp_path, gap_batch_size=100)
+    res = resources(sandbox, warehouse_url, tmp_path, gap_batch_size=100)
     config = {"ops": {"tmdb_catalog_ids": {"config": {"day": START.isoformat()}}}}
     with dg.instance_for_test() as instance:
         # No year imported: the whole export is the gap's (the years' discovery would own most of it).
@@ -163,9 +163,9 @@ def test_the_gap_works_in_bounded_batches_most_popular_first_and_resumes(sandbox
         assert gap["eta_s"] > 0 and gap["runs_left"] == -(-(total - 100) // 100)
         evaluation = check(first, "catalog_accounted_for")
         assert not evaluation.passed and "pending_gap" in evaluation.description
-        with get_engine(sqlite_warehouse_url).connect() as conn:
+        with get_engine(warehouse_url).connect() as conn:
             popularity = dict(conn.execute(sa.select(tmdb_export_ids.c.tmdb_id, tmdb_export_ids.c.popularity)).all())
-        fetched = set(held(sqlite_warehouse_url))
+        fetched = set(held(warehouse_url))
         assert min(popularity[i] for i in fetched) >= max(p for i, p in popularity.items() if i not in fetched)
         runs = 1
         gap_fill = dg.AssetSelection.assets("tmdb_gap_movies") | dg.AssetSelection.checks_for_assets("tmdb_catalog_ids")
@@ -173,7 +173,7 @@ def test_the_gap_works_in_bounded_batches_most_popular_first_and_resumes(sandbox
             result = dg.materialize(CATALOG, resources=res, instance=instance, selection=gap_fill)
             gap = metadata(result, "tmdb_gap_movies")
             runs += 1
-        assert runs == -(-total // 100) and len(held(sqlite_warehouse_url)) == total
+        assert runs == -(-total // 100) and len(held(warehouse_url)) == total
         assert check(result, "catalog_accounted_for").passed  # green once the fill is done
         assert movie_requests(sandbox) == total  # every movie asked once across the runs
 
