@@ -78,7 +78,6 @@ catalog_progress_job = dg.define_asset_job(
     description="Recompute the catalog progress table (every year's coverage, ETA, OMDb/Oscars).",
 )
 
-YEAR_JOBS = (catalog_year_sync_job, tmdb_year_import_job)
 ALL_JOBS = (
     catalog_year_sync_job,
     tmdb_year_import_job,
