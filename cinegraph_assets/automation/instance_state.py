@@ -17,9 +17,8 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
+from cinegraph_assets.asset_keys import MOVIES, YEAR_WRITING_ASSETS
 from cinegraph_assets.automation.jobs import (
-    MOVIES,
-    YEAR_WRITING_ASSETS,
     catalog_progress_job,
     omdb_ratings_job,
     oscar_nominations_job,

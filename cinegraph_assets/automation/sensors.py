@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
+from cinegraph_assets.asset_keys import CATALOG_PROGRESS, MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS
 from cinegraph_assets.automation import clock
 from cinegraph_assets.automation.backfill import BackfillCursor, plan_backfill
 from cinegraph_assets.automation.changes import MAX_LOOKUP_ATTEMPTS, MAX_LOOKUP_BACKLOG, ChangesCursor
@@ -30,10 +31,7 @@ from cinegraph_assets.automation.instance_state import (
     year_run_history,
 )
 from cinegraph_assets.automation.jobs import (
-    CATALOG_PROGRESS,
-    MOVIES,
-    OMDB_RATINGS,
-    OSCAR_NOMINATIONS,
+    TRIGGER_TAG,
     catalog_progress_job,
     catalog_year_sync_job,
     omdb_ratings_job,
@@ -50,8 +48,6 @@ from cinegraph_assets.tmdb import changes as changes_feed
 from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbError
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog, ratings
-
-TRIGGER_TAG = "cinegraph/trigger"
 
 BACKFILL_INTERVAL_SECONDS = 60
 #: Backfill runs queued or running at once: years import one after another, and the daily sync
