@@ -18,6 +18,8 @@ from cinegraph_assets.settings import setting
 
 #: Seconds to wait for the upstream file (about 1.5 MB).
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
+#: The oscars_source_changed sensor's cache, beside the runs' one (see fetch_for_sensor).
+SENSOR_CACHE_DIR = "oscars_source_sensor"
 
 
 class OscarsSourceResource(dg.ConfigurableResource):
@@ -41,6 +43,14 @@ class OscarsSourceResource(dg.ConfigurableResource):
         """The source file, from the cache when the server says it has not changed."""
         return fetch_oscars_source(
             self.resolved_source(), self.resolved_state_dir(), timeout=DOWNLOAD_TIMEOUT_SECONDS
+        )
+
+    def fetch_for_sensor(self) -> SourceSnapshot:
+        """The source file as the sensor watching it sees it: through a cache of its own, since
+        sharing the runs' cache would make the next run report the change as "unchanged"."""
+        return fetch_oscars_source(
+            self.resolved_source(), self.resolved_state_dir() / SENSOR_CACHE_DIR,
+            timeout=DOWNLOAD_TIMEOUT_SECONDS,
         )
 
     def read_table(self) -> tuple[SourceSnapshot, OscarsTable]:

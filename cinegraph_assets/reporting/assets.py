@@ -10,7 +10,7 @@ from cinegraph_assets.reporting.progress import CatalogProgress
 from cinegraph_assets.resources import WarehouseResource
 
 # Upstream only for the lineage graph: the table reads the warehouse and the instance, not inputs.
-# It is refreshed by the catalog_progress_after_sync sensor (automation/sensors.py) after every
+# It is refreshed by the catalog_progress_after_sync sensor (automation/catalog_progress_sensor.py) after every
 # materialization of these assets: Declarative Automation would wait for all 150 upstream
 # partitions to exist, which during the backfill they never do.
 UPSTREAM = [MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS]
