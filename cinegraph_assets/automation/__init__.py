@@ -10,6 +10,6 @@ writes no table; it decides which runs to request.
 - catalog_progress_sensor.py    refreshes catalog_progress after every sync
 - freshness.py                  the current year's freshness check and its sensor
 - definitions.py                all of the above, each switchable off by CINEGRAPH_AUTOMATION_OFF
-- clock.py                      the clock the schedules and sensors read (tests set it)
-Run history (imported, running, failed years) is read through cinegraph_assets/instance_history.py.
+Run history (imported, running, failed years) is read through cinegraph_assets/instance_history.py,
+the time through cinegraph_assets/clock.py (tests set it).
 """

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
+from cinegraph_assets import clock
 from cinegraph_assets.asset_keys import MOVIES
-from cinegraph_assets.automation import clock
 from cinegraph_assets.automation.backfill import BackfillCursor, plan_backfill
 from cinegraph_assets.automation.jobs import TRIGGER_TAG, tmdb_year_import_job
 from cinegraph_assets.instance_history import active_years, materialized_years, year_run_history

@@ -11,8 +11,8 @@ import json
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
+from cinegraph_assets import clock
 from cinegraph_assets.asset_keys import OSCAR_NOMINATIONS
-from cinegraph_assets.automation import clock
 from cinegraph_assets.automation.jobs import TRIGGER_TAG, oscar_nominations_job
 from cinegraph_assets.oscars.resource import OscarsSourceResource
 from cinegraph_assets.oscars.source import OscarsSourceError

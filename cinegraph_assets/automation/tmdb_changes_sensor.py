@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 
+from cinegraph_assets import clock
 from cinegraph_assets.asset_keys import MOVIES
-from cinegraph_assets.automation import clock
 from cinegraph_assets.automation.jobs import TRIGGER_TAG, tmdb_year_import_job
 from cinegraph_assets.instance_history import active_years, materialized_years
 from cinegraph_assets.partitions import partition_year_range

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from cinegraph_assets import clock
 from cinegraph_assets.asset_keys import CATALOG_PROGRESS, MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS
-from cinegraph_assets.automation import clock
 from cinegraph_assets.reporting.collect import collect_progress
 from cinegraph_assets.reporting.picture import LEGEND, progress_picture_markdown
 from cinegraph_assets.reporting.progress import CatalogProgress
