@@ -19,7 +19,7 @@ from typing import Iterable
 
 import requests
 
-from cinegraph_assets.cli import stop_process_group
+from cinegraph_assets.launcher import stop_process_group
 from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
