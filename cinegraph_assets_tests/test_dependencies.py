@@ -99,3 +99,17 @@ def test_used_by_name_lists_only_packages_nothing_imports():
     """An entry here that the code now imports is stale: the import proves its use by itself."""
     everything = set().union(*distributions_of(imported_modules(PACKAGE_ROOTS + TEST_ROOTS)).values())
     assert not set(USED_BY_NAME) & everything
+
+
+def test_the_installed_package_is_only_the_platform():
+    """setuptools matches `packages.find` include patterns (fnmatch) against dotted package names:
+    the tests and benchmarks/ run from the checkout and must not be installed with the platform."""
+    from fnmatch import fnmatch
+
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"][
+        "find"]["include"]
+    packages = {".".join(init.parent.relative_to(REPO).parts) for init in REPO.rglob("__init__.py")
+                if ".venv" not in init.parts}
+    shipped = {name for name in packages if any(fnmatch(name, pattern) for pattern in patterns)}
+    assert "cinegraph_assets.warehouse.migrations" in shipped
+    assert sorted(name for name in shipped if name.split(".")[0] != "cinegraph_assets") == []
