@@ -34,7 +34,7 @@ def omdb_backlog_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefi
     def omdb_backlog(
         context: dg.SensorEvaluationContext, warehouse: WarehouseResource, omdb: OMDbResource
     ):
-        settings = omdb.settings()
+        settings = omdb.resolved()
         now = omdb.now()  # follows OMDB_CLOCK_OFFSET_DAYS, like the quota ledger
         day = now.date().isoformat()
         previous = json.loads(context.cursor) if context.cursor else {}

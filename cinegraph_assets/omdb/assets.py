@@ -51,7 +51,7 @@ def omdb_ratings(
     warn_if_unlimited(context, "omdb")
     engine = warehouse.engine
     try:
-        settings = omdb.settings()
+        settings = omdb.resolved()
     except SettingError as exc:
         raise dg.Failure(str(exc)) from None
     ledger = QuotaLedger(engine, settings.daily_limit, clock=omdb.now)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import dagster as dg
-
 from cinegraph_assets.oscars.source import (
     OscarsSourceError,
     OscarsTable,
@@ -14,7 +12,7 @@ from cinegraph_assets.oscars.source import (
     fetch_oscars_source,
     parse_oscars_tsv,
 )
-from cinegraph_assets.settings import setting
+from cinegraph_assets.resources import SettingsResource
 
 #: Seconds to wait for the upstream file (about 1.5 MB).
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
@@ -22,7 +20,7 @@ DOWNLOAD_TIMEOUT_SECONDS = 60.0
 SENSOR_CACHE_DIR = "oscars_source_sensor"
 
 
-class OscarsSourceResource(dg.ConfigurableResource):
+class OscarsSourceResource(SettingsResource):
     """The Academy Awards table (tab-separated oscar_data format), downloaded only when it changed.
 
     Fields left at None are resolved when a run starts: source_url from OSCARS_SOURCE_URL (an http(s)
@@ -33,11 +31,13 @@ class OscarsSourceResource(dg.ConfigurableResource):
     source_url: Optional[str] = None
     state_dir: Optional[str] = None
 
+    ENV_VARS = {"source_url": "OSCARS_SOURCE_URL", "state_dir": "CINEGRAPH_STATE_DIR"}
+
     def resolved_source(self) -> str:
-        return setting("OSCARS_SOURCE_URL", self.source_url)
+        return self.resolved_field("source_url")
 
     def resolved_state_dir(self) -> Path:
-        return Path(setting("CINEGRAPH_STATE_DIR", self.state_dir))
+        return Path(self.resolved_field("state_dir"))
 
     def fetch(self) -> SourceSnapshot:
         """The source file, from the cache when the server says it has not changed."""
