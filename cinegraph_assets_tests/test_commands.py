@@ -71,7 +71,8 @@ def imported(sandbox_factory, sqlite_warehouse_url, tmp_path, monkeypatch):
         assert result.success, run_failure_text(result)
         assert "has no limit on this Dagster instance" not in str(result.all_events)  # init set them
     with get_engine(upgrade(sqlite_warehouse_url)).begin() as conn:
-        assert ratings.reserve_omdb_requests(conn, datetime.now(timezone.utc).date(), 1000, count=SPENT_TODAY)
+        now = datetime.now(timezone.utc)
+        assert ratings.reserve_omdb_requests(conn, now.date(), 1000, count=SPENT_TODAY, now=now)
     yield sandbox, tmdb, instance
     instance.dispose()
 

@@ -90,9 +90,11 @@ def omdb_ratings(
                 logger=context.log,
             )
             if outcomes[year].omdb_said_limit_reached:
-                # The key's real counter is ahead of the ledger (another user of the key, a
-                # reset we missed): close the day for every run.
-                ledger.mark_spent()
+                # The key's real counter is ahead of the ledger (another user of the key, or
+                # OMDb's day is not the UTC day): every run pauses, then probes again.
+                until = ledger.pause()
+                context.log.info(f"OMDb said its request limit is reached: every run waits until "
+                                 f"{until:%Y-%m-%d %H:%M} UTC, then asks again")
             if outcomes[year].stopped_for_quota:
                 break
     except InvalidApiKey as exc:
@@ -108,7 +110,8 @@ def omdb_ratings(
 
     now = omdb.now()
     used = ledger.used_today()
-    remaining = max(0, settings.daily_limit - used)
+    remaining = ledger.remaining_today()
+    paused_until = ledger.paused_until()
     summaries = []
     for year in sorted(years, reverse=True):
         with engine.connect() as conn:
@@ -125,6 +128,9 @@ def omdb_ratings(
             "quota_used_today": used,
             "quota_remaining_today": remaining,
             "stopped_for_quota": int(outcome.stopped_for_quota or remaining == 0),
+            # Minutes until OMDb is asked again after "Request limit reached!" (0: not paused).
+            "quota_paused_minutes": 0 if paused_until is None
+            else max(1, round((paused_until - now).total_seconds() / 60)),
         }
         for reason in sorted(set(FAILURE_REASONS) | set(summary["failed"])):
             metadata[f"failed_{reason}"] = summary["failed"].get(reason, 0)

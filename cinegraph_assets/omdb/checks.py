@@ -36,7 +36,8 @@ def coverage_result(
         description = f"{rated} of {eligible} eligible movies rated; nothing pending."
     elif quota_bound:
         description = (
-            f"{pending} movies wait for the next UTC day's OMDb quota ({rated} of {eligible} rated)."
+            f"{pending} movies wait for OMDb's quota: the next UTC day, or the end of a pause after OMDb "
+            f"said its limit is reached ({rated} of {eligible} rated)."
         )
     else:
         description = (

@@ -300,14 +300,19 @@ def omdb_coverage(conn: Connection) -> dict[str, Any]:
 # --- The quota ledger -----------------------------------------------------------------------
 
 
-def reserve_omdb_requests(conn: Connection, day: date, daily_limit: int, count: int = 1) -> bool:
-    """Take `count` requests of `day`'s quota, or none if that would exceed daily_limit.
+def reserve_omdb_requests(
+    conn: Connection, day: date, daily_limit: int, count: int = 1, *, now: datetime
+) -> bool:
+    """Take `count` requests of `day`'s quota, or none if that would exceed daily_limit or OMDb's
+    limit answer paused requests until after `now`.
 
     Atomic under concurrency: the conditional UPDATE takes the row's lock on PostgreSQL (a second
     run waits, then re-checks the condition against the committed count); on SQLite the engine's
     BEGIN IMMEDIATE serializes writers. Commit promptly: the lock is held until then.
     """
     _ensure_day(conn, day, daily_limit)
+    if omdb_paused_until(conn, now) is not None:
+        return False
     result = conn.execute(
         omdb_quota_ledger.update()
         .where(
@@ -321,20 +326,26 @@ def reserve_omdb_requests(conn: Connection, day: date, daily_limit: int, count: 
     return result.rowcount == 1
 
 
-def mark_omdb_day_spent(conn: Connection, day: date, daily_limit: int) -> None:
-    """OMDb said "Request limit reached!": the day is spent whatever the ledger counted (the key may
-    be shared with something else), so every run stops asking until the next UTC day."""
+def pause_omdb_requests(conn: Connection, day: date, daily_limit: int, until: datetime) -> None:
+    """OMDb said "Request limit reached!": every run stops asking until `until`, whatever the
+    ledger counted (the key may be shared, or OMDb's day may not be the UTC day: it does not say
+    when it resets). The first request after `until` probes whether the key is usable again."""
     _ensure_day(conn, day, daily_limit)
     conn.execute(
         omdb_quota_ledger.update()
         .where(omdb_quota_ledger.c.utc_day == day)
-        .values(
-            requests_used=sa.func.max(omdb_quota_ledger.c.requests_used, daily_limit)
-            if conn.dialect.name == "sqlite"
-            else sa.func.greatest(omdb_quota_ledger.c.requests_used, daily_limit),
-            daily_limit=daily_limit,
-        )
+        .values(paused_until=until, daily_limit=daily_limit)
     )
+
+
+def omdb_paused_until(conn: Connection, now: datetime) -> datetime | None:
+    """When the latest "Request limit reached!" pause ends, if it has not ended by `now`. Read over
+    every day's row: a pause taken at 23:30 UTC runs on into the next day."""
+    until = conn.execute(sa.select(sa.func.max(omdb_quota_ledger.c.paused_until))).scalar_one_or_none()
+    if until is None:
+        return None
+    until = _as_utc(until)
+    return until if until > now else None
 
 
 def omdb_requests_used(conn: Connection, day: date) -> int:

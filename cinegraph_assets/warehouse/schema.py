@@ -346,6 +346,8 @@ omdb_quota_ledger = sa.Table(
     sa.Column("utc_day", sa.Date, primary_key=True),
     sa.Column("requests_used", sa.Integer, nullable=False),
     sa.Column("daily_limit", sa.Integer, nullable=False),
+    #: OMDb answered "Request limit reached!": no request before this time (migration 0007).
+    sa.Column("paused_until", UTCDateTime),
 )
 
 # ---------------------------------------------------------------------------------------------

@@ -35,9 +35,9 @@ def backlog(instance, warehouse, repository):
 
 
 def spend(warehouse, count: int, days_later: int = 0) -> None:
-    day = (datetime.now(timezone.utc) + timedelta(days=days_later)).date()
+    now = datetime.now(timezone.utc) + timedelta(days=days_later)
     with warehouse.engine.begin() as conn:
-        assert ratings.reserve_omdb_requests(conn, day, LIMIT, count)
+        assert ratings.reserve_omdb_requests(conn, now.date(), LIMIT, count, now=now)
 
 
 def test_recent_years_first_as_far_as_the_quota_reaches(backlog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
 import dagster as dg
 import pytest
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from cinegraph_assets.omdb.assets import omdb_ratings
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.warehouse.schema import omdb_movies
+from cinegraph_assets.warehouse.schema import omdb_movies, omdb_quota_ledger
 from cinegraph_assets_tests.omdb.fake_omdb import FakeOmdb
 from cinegraph_assets_tests.omdb.helpers import insert_movies, migrated_engine, ratings, statuses
 
@@ -119,7 +120,23 @@ def test_omdb_saying_limit_reached_stops_cleanly_and_records_nothing_for_the_mov
     assert statuses(engine) == {4: "ok"}  # tt3 got the limit body: nothing recorded against it
     meta = metadata_of(result)
     assert meta["pending"] == 3 and meta["quota_remaining_today"] == 0
+    assert 59 <= meta["quota_paused_minutes"] <= 60
     assert len(fake.requests) == 2  # and nothing more was asked after the limit body
+
+    paused = materialize(sqlite_warehouse_url, fake)
+    assert paused.success and len(fake.requests) == 2  # every run waits out the pause
+
+    # An hour later, the same UTC day: OMDb's counter may have reset (it does not say when), so
+    # the next run asks again rather than giving up the rest of the day.
+    with engine.begin() as conn:
+        [(day, until)] = conn.execute(
+            sa.select(omdb_quota_ledger.c.utc_day, omdb_quota_ledger.c.paused_until)).all()
+        conn.execute(omdb_quota_ledger.update().where(omdb_quota_ledger.c.utc_day == day)
+                     .values(paused_until=until - timedelta(hours=1)))
+    later = materialize(sqlite_warehouse_url, fake)
+    assert later.success and len(fake.requests) == 5
+    assert statuses(engine) == {1: "ok", 2: "ok", 3: "ok", 4: "ok"}
+    assert metadata_of(later)["quota_paused_minutes"] == 0
 
 
 def test_not_found_movies_are_recorded_and_skipped_next_run(sqlite_warehouse_url, fake):

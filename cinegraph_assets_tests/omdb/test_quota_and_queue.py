@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from cinegraph_assets.omdb.client import OmdbAnswer
 from cinegraph_assets.omdb.fetching import save_answer
-from cinegraph_assets.omdb.quota import QuotaLedger
+from cinegraph_assets.omdb.quota import QuotaLedger, backlog_years
 from cinegraph_assets.warehouse import ratings as ratings_sql
 from cinegraph_assets.warehouse import schema
 from cinegraph_assets_tests.omdb.helpers import insert_movies, migrated_engine, utc
@@ -40,7 +40,7 @@ def test_two_concurrent_runs_never_overdraw_the_day(warehouse_url):
     assert ledger.used_today() == 50 and ledger.remaining_today() == 0
 
 
-def test_the_quota_resets_with_the_utc_day_and_omdb_can_declare_it_spent(sqlite_warehouse_url):
+def test_the_quota_resets_with_the_utc_day(sqlite_warehouse_url):
     engine = migrated_engine(sqlite_warehouse_url)
     clock = {"now": utc(2026, 11, 21, 23, 59)}
     ledger = QuotaLedger(engine, daily_limit=3, clock=lambda: clock["now"])
@@ -48,8 +48,37 @@ def test_the_quota_resets_with_the_utc_day_and_omdb_can_declare_it_spent(sqlite_
     clock["now"] = utc(2026, 11, 22, 0, 1)
     assert ledger.remaining_today() == 3
     assert ledger.reserve()
-    ledger.mark_spent()  # OMDb said "Request limit reached!" although the ledger had 2 left
+
+
+def test_omdb_saying_limit_reached_pauses_every_run_for_an_hour_not_the_rest_of_the_day(
+    sqlite_warehouse_url,
+):
+    """OMDb does not say when its counter resets: if it is not UTC midnight, the limit answer
+    early in a UTC day would otherwise cost the whole day. An hour later one request probes."""
+    engine = migrated_engine(sqlite_warehouse_url)
+    insert_movies(engine, [{"tmdb_id": 1, "imdb_id": "tt1", "release_year": 2020}])
+    clock = {"now": utc(2026, 11, 22, 0, 10)}
+    ledger = QuotaLedger(engine, daily_limit=1000, clock=lambda: clock["now"])
+    assert ledger.reserve()
+    until = ledger.pause()  # OMDb said "Request limit reached!" although the ledger had 999 left
+    assert until == utc(2026, 11, 22, 1, 10) and ledger.paused_until() == until
     assert ledger.remaining_today() == 0 and not ledger.reserve()
+    assert backlog_years(engine, clock["now"], daily_limit=1000) == []
+    clock["now"] = utc(2026, 11, 22, 1, 11)
+    assert ledger.paused_until() is None and ledger.remaining_today() == 999
+    assert ledger.reserve() and ledger.used_today() == 2
+    assert backlog_years(engine, clock["now"], daily_limit=1000) == [(2020, 1)]
+
+
+def test_a_pause_taken_late_in_the_day_runs_on_into_the_next(sqlite_warehouse_url):
+    engine = migrated_engine(sqlite_warehouse_url)
+    clock = {"now": utc(2026, 11, 21, 23, 30)}
+    ledger = QuotaLedger(engine, daily_limit=10, clock=lambda: clock["now"])
+    ledger.pause()
+    clock["now"] = utc(2026, 11, 22, 0, 15)
+    assert not ledger.reserve() and ledger.used_today() == 0
+    clock["now"] = utc(2026, 11, 22, 0, 31)
+    assert ledger.reserve()
 
 
 def test_pending_order_never_fetched_by_popularity_then_failures_then_oldest_ratings(warehouse_url):
@@ -110,8 +139,6 @@ def test_a_changed_imdb_id_makes_the_movie_pending_again(sqlite_warehouse_url):
 
 
 def test_backlog_years_are_recent_first_within_the_remaining_quota(sqlite_warehouse_url):
-    from cinegraph_assets.omdb.quota import backlog_years
-
     engine = migrated_engine(sqlite_warehouse_url)
     insert_movies(engine, [
         {"tmdb_id": i, "imdb_id": f"tt{i}", "release_year": 2016 + i % 5} for i in range(1, 21)
