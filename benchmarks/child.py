@@ -108,12 +108,12 @@ def main(spec_path: str, out_path: str) -> int:
         report["runs"] = runs
         counts = {}
         if spec.get("year_counts"):
-            from cinegraph_assets.warehouse import catalog
+            from cinegraph_assets.warehouse import data_checks
 
             engine = resources["warehouse"].engine
             with engine.connect() as conn:
                 for year in spec["year_counts"]:
-                    counts[str(year)] = len(catalog.year_movie_ids(conn, int(year)))
+                    counts[str(year)] = len(data_checks.year_movie_ids(conn, int(year)))
         report["movies_in_warehouse"] = counts
         report["ok"] = all(run["success"] for run in runs)
     except BaseException as exc:  # the parent reports it; keep the traceback for the log

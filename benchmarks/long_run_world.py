@@ -220,12 +220,12 @@ def imported_years(instance: dg.DagsterInstance) -> set[int]:
 
 def years_differing_from_truth(engine, sandbox: SandboxProcess, years) -> dict[int, dict]:
     """{year: {"missing": n, "extra": n}} for every imported year whose movies differ from TMDb's."""
-    from cinegraph_assets.warehouse import catalog
+    from cinegraph_assets.warehouse import data_checks
 
     out = {}
     with engine.connect() as conn:
         for year in sorted(years):
-            ours, truth = catalog.year_movie_ids(conn, year), sandbox.truth(year)
+            ours, truth = data_checks.year_movie_ids(conn, year), sandbox.truth(year)
             if ours != truth:
                 out[year] = {"missing": sorted(truth - ours)[:10], "extra": sorted(ours - truth)[:10],
                              "missing_n": len(truth - ours), "extra_n": len(ours - truth)}

@@ -1,4 +1,4 @@
-"""How many movies a second catalog.normalize_staged moves from staging into the normalized tables.
+"""How many movies a second normalizer.normalize_staged moves from staging into the normalized tables.
 
 Realistic full payloads: the captured Fight Club details with the real credits example grown to
 ~300 credits, release dates, videos, keywords, watch providers and images (~50 KB of JSON each),
@@ -102,7 +102,8 @@ def main() -> None:
 
     from contextlib import nullcontext
 
-    from cinegraph_assets.warehouse import catalog
+    from cinegraph_assets.warehouse import staging
+    from cinegraph_assets.tmdb import normalizer
     from cinegraph_assets.warehouse.engine import get_engine
     from cinegraph_assets.warehouse.migrate import upgrade
     from benchmarks.postgres import throwaway_database
@@ -121,14 +122,14 @@ def main() -> None:
         for start in range(0, len(ids), 200):
             items = [(i, make_payload(template, i, rng), now) for i in ids[start : start + 200]]
             with engine.begin() as conn:
-                catalog.save_raw_details(conn, items)
+                staging.save_raw_details(conn, items)
         profiler = cProfile.Profile(time.process_time) if args.profile else None
         server_before = server_cpu_seconds(engine)
         cpu_started = time.process_time()
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        result = catalog.normalize_staged(engine, 2024, batch_size=args.batch_size)
+        result = normalizer.normalize_staged(engine, 2024, batch_size=args.batch_size)
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started

@@ -25,7 +25,7 @@ from cinegraph_assets.tmdb import changes as changes_feed
 from cinegraph_assets.tmdb.changes import FeedPosition
 from cinegraph_assets.tmdb.client import TMDbAuthError, TMDbError
 from cinegraph_assets.tmdb.resource import TMDbResource
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import data_checks, details_queue, discovery
 
 #: Changed ids the warehouse does not know are looked up (one light /movie/{id} each) to learn their
 #: year; at most this many per tick, newest ids first (see tmdb_changes).
@@ -181,8 +181,8 @@ def evaluate_tmdb_changes(
         messages.append(why)
         with warehouse.engine.begin() as conn:
             for year in sorted(imported):
-                ids = catalog.discovered_ids(conn, year) | catalog.year_movie_ids(conn, year)
-                catalog.mark_changed(conn, sorted(ids), now)
+                ids = discovery.discovered_ids(conn, year) | data_checks.year_movie_ids(conn, year)
+                details_queue.mark_changed(conn, sorted(ids), now)
         for year in imported:
             if year in running:
                 still_pending.append(year)
@@ -249,8 +249,8 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
         ids = sorted(read.changed)
         waiting = {int(i) for i in cursor.lookup_retries} | set(cursor.lookup_backlog)
         with warehouse.engine.connect() as conn:
-            known_years = catalog.years_of_movies(conn, ids)
-            known_meanwhile = catalog.years_of_movies(conn, sorted(waiting))  # a re-sync found them
+            known_years = details_queue.years_of_movies(conn, ids)
+            known_meanwhile = details_queue.years_of_movies(conn, sorted(waiting))  # a re-sync found them
         # Adult ids the warehouse does not know: discovery would leave them out, so a lookup (and a
         # re-sync of their year) would be spent for nothing. A known one is followed like any other.
         unknown = sorted((i for i in ids if i not in known_years and i not in skipped_adult), reverse=True)
@@ -259,7 +259,7 @@ def _read_changes_tick(context, tmdb, warehouse, cursor, new_cursor, now, yester
         to_look_up = queue[:MAX_UNKNOWN_LOOKUPS_PER_TICK]
         lookups = changes_feed.look_up_years(client.get, to_look_up)
     with warehouse.engine.begin() as conn:
-        marked = catalog.mark_changed(conn, ids, now)
+        marked = details_queue.mark_changed(conn, ids, now)
 
     new_cursor.lookup_retries = {}
     waiting_next = lookups.not_started + queue[MAX_UNKNOWN_LOOKUPS_PER_TICK:]

@@ -6,7 +6,7 @@ being fetched (tmdb/normalizer.py): the rate limit leaves the CPU idle, and norm
 last request used to add a quarter to a year's run. Either asset can still be materialized alone.
 
 Thin Dagster wiring: the work is done by discovery.py, details.py, normalizer.py (plain Python) and
-the warehouse's catalog.py (all SQL). Every asset reads `context.partition_keys` (never `partition_key`), so a run
+the warehouse's stage modules (all SQL: discovered, details_queue, staging, movie_rows). Every asset reads `context.partition_keys` (never `partition_key`), so a run
 may cover several years.
 """
 
@@ -24,10 +24,10 @@ from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
 from cinegraph_assets.tmdb.discovery import discover_year
 from cinegraph_assets.tmdb.failures import fails_clearly
-from cinegraph_assets.tmdb.normalizer import StagedNormalizer
+from cinegraph_assets.tmdb.normalizer import StagedNormalizer, normalize_staged
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import details_queue, discovery, staging
 
 #: Two years per backfill run. A backfill of every year (150+ partitions) starts about 77 runs, not
 #: 150 one-year runs nor one run for everything:
@@ -114,7 +114,7 @@ def tmdb_discovered_movies(
         finally:
             client.close()
         with engine.begin() as conn:
-            stored = catalog.record_discovery(conn, year, result.windows, result.movies, _now())
+            stored = discovery.record_discovery(conn, year, result.windows, result.movies, _now())
         per_year[year] = {
             "discovered": stored["discovered"],
             "tmdb_total": stored["tmdb_total"],
@@ -140,8 +140,8 @@ def tmdb_discovered_movies(
     return dg.MaterializeResult(metadata=_report(context, context.asset_key, years, per_year, totals))
 
 
-#: The staleness defaults live in one place, catalog.StalenessPolicy; the run config mirrors them.
-_DEFAULT_STALENESS = catalog.StalenessPolicy()
+#: The staleness defaults live in one place, details_queue.StalenessPolicy; the run config mirrors them.
+_DEFAULT_STALENESS = details_queue.StalenessPolicy()
 
 
 class DetailsConfig(dg.Config):
@@ -155,9 +155,8 @@ class DetailsConfig(dg.Config):
     year_max_age_days: int = _DEFAULT_STALENESS.year_max_age_days
     older_max_age_days: int = _DEFAULT_STALENESS.older_max_age_days
 
-    def policy(self) -> catalog.StalenessPolicy:
-        return catalog.StalenessPolicy(**self.model_dump())
-
+    def policy(self) -> details_queue.StalenessPolicy:
+        return details_queue.StalenessPolicy(**self.model_dump())
 
 
 DETAILS_DESCRIPTION = """Raw TMDb details of the year's movies: one request per movie, only the ones that need it.
@@ -261,7 +260,7 @@ def tmdb_details_and_movies(
     for year in years:
         started = time.monotonic()
         if TMDB_MOVIE_DETAILS not in selected:  # `movies` alone: normalize what earlier runs staged
-            counts = catalog.normalize_staged(engine, year)
+            counts = normalize_staged(engine, year)
             movies_per_year[year] = _movies_metadata(counts, time.monotonic() - started)
         else:
             failed = _details_and_movies_of_year(context, config, tmdb, warehouse, year,
@@ -306,11 +305,11 @@ def _refuse_years_without_upstream(context, years: list[int], engine, *, details
 
     def discovered(year: int) -> bool:
         with engine.connect() as conn:
-            return catalog.discovery_summary(conn, year)["discovered_at"] is not None
+            return discovery.discovery_summary(conn, year)["discovered_at"] is not None
 
     def staged(year: int) -> bool:
         with engine.connect() as conn:
-            return catalog.staged_count(conn, year) > 0
+            return staging.staged_count(conn, year) > 0
 
     if details_selected:
         refuse_empty_run(context, years, tmdb_discovered_movies.key, discovered, lambda empty: (
@@ -334,8 +333,8 @@ def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResour
     engine = warehouse.engine
     started = time.monotonic()
     with engine.connect() as conn:
-        todo = catalog.movies_needing_details(conn, year, _now(), config.policy())
-        discovered = catalog.discovery_summary(conn, year)["discovered"]
+        todo = details_queue.movies_needing_details(conn, year, _now(), config.policy())
+        discovered = discovery.discovery_summary(conn, year)["discovered"]
     context.log.info(f"details {year}: {len(todo)} of {discovered} movies need fetching "
                      f"({len(APPEND_TO_RESPONSE)} parts appended to each request)"
                      + (", normalized as they arrive" if normalize else ""))

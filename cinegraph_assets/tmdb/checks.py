@@ -8,7 +8,7 @@ from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.assets import tmdb_discovered_movies
 from cinegraph_assets.tmdb.resource import TMDbResource
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import data_checks, discovery, failed_fetches
 
 #: Discovery must find at least this share of the movies TMDb says its windows hold.
 MIN_COVERAGE_PCT = 99.5
@@ -31,7 +31,7 @@ def discovery_coverage(context: dg.AssetCheckExecutionContext,
     rows = {}
     with warehouse.engine.connect() as conn:
         for year in years:
-            rows[year] = catalog.discovery_summary(conn, year)
+            rows[year] = discovery.discovery_summary(conn, year)
     discovered = sum(r["discovered"] for r in rows.values())
     total = sum(r["tmdb_total"] for r in rows.values())
     coverage = 100.0 if total == 0 else round(100.0 * min(discovered, total) / total, 3)
@@ -59,8 +59,8 @@ def detail_failures_under_threshold(context: dg.AssetCheckExecutionContext, tmdb
     discovered = 0
     with warehouse.engine.connect() as conn:
         for year in years:
-            failures.extend(catalog.fetch_failures(conn, year))
-            discovered += catalog.discovery_summary(conn, year)["discovered"]
+            failures.extend(failed_fetches.fetch_failures(conn, year))
+            discovered += discovery.discovery_summary(conn, year)["discovered"]
     by_reason: dict[str, int] = {}
     for failure in failures:
         by_reason[failure["reason"]] = by_reason.get(failure["reason"], 0) + 1
@@ -83,7 +83,7 @@ def tmdb_id_unique(context: dg.AssetCheckExecutionContext,
     duplicates: list[int] = []
     with warehouse.engine.connect() as conn:
         for year in partition_years(context):
-            duplicates.extend(catalog.duplicate_movie_ids(conn, year))
+            duplicates.extend(data_checks.duplicate_movie_ids(conn, year))
     return dg.AssetCheckResult(passed=not duplicates,
                                metadata={"duplicates": len(duplicates), "ids": _sample(duplicates)})
 
@@ -95,7 +95,7 @@ def title_present(context: dg.AssetCheckExecutionContext,
     missing: list[int] = []
     with warehouse.engine.connect() as conn:
         for year in partition_years(context):
-            missing.extend(catalog.movies_missing_title(conn, year))
+            missing.extend(data_checks.movies_missing_title(conn, year))
     return dg.AssetCheckResult(passed=not missing,
                                metadata={"missing_title": len(missing), "ids": _sample(missing)})
 

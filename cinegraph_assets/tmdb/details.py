@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbClient, TMDbError
 from cinegraph_assets.tmdb.ratelimit import paced_requests
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import details_queue, failed_fetches, staging
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +127,11 @@ def fetch_details(
             # One transaction per batch: the batch is saved whole or not at all.
             with engine.begin() as conn:
                 if staged:
-                    catalog.save_raw_details(conn, staged)
+                    staging.save_raw_details(conn, staged)
                 if deleted:
-                    catalog.mark_deleted(conn, deleted, at)
+                    details_queue.mark_deleted(conn, deleted, at)
                 if failures:
-                    catalog.record_fetch_failures(conn, year, failures, at)
+                    failed_fetches.record_fetch_failures(conn, year, failures, at)
             outcome.fetched += len(staged)
             outcome.deleted += len(deleted)
             outcome.failures.extend(failures)

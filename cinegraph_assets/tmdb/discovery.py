@@ -34,7 +34,8 @@ from datetime import date, timedelta
 from typing import Callable
 
 from cinegraph_assets.tmdb.client import NotFound, TMDbClient, TMDbRequestError
-from cinegraph_assets.tmdb.parse import DiscoveredMovie, parse_discover_page
+from cinegraph_assets.tmdb.parse import parse_discover_page
+from cinegraph_assets.warehouse.rows import DiscoveredMovie, DiscoveryWindow
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class DiscoveryResult:
     """Everything one discovery of a year found."""
 
     year: int
-    windows: list  # list[catalog.DiscoveryWindow]
+    windows: list[DiscoveryWindow]
     movies: list[DiscoveredMovie]
     #: leaf queries TMDb reported over the cap that no filter could split (coverage < 100%)
     uncovered: list[DiscoverQuery] = field(default_factory=list)
@@ -160,8 +161,6 @@ def discover_year(
     progress: Callable[[str], None] | None = None,
 ) -> DiscoveryResult:
     """Every movie whose primary release date falls in `year`, with TMDb's totals per leaf query."""
-    from cinegraph_assets.warehouse.catalog import DiscoveryWindow
-
     log = progress or logger.info
     languages_cache: list[str] = []
     languages_lock = threading.Lock()

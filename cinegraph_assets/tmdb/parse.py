@@ -15,8 +15,13 @@ second), so they check types inline instead of calling a helper per field.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+
+from cinegraph_assets.warehouse import credit_rules
+from cinegraph_assets.warehouse.credit_rules import CREDIT_ID as CREDIT_ID_RULE
+from cinegraph_assets.warehouse.credit_rules import ID as ID_RULE
+from cinegraph_assets.warehouse.credit_rules import PERSON as PERSON_RULE
+from cinegraph_assets.warehouse.rows import DiscoveredMovie, MovieRows
 
 # Column bounds of the warehouse (PostgreSQL INTEGER/BIGINT, VARCHAR(n) of the movies table):
 # a value outside them would fail the whole insert, so it makes the one movie malformed instead.
@@ -32,49 +37,6 @@ class MalformedMovie(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class DiscoveredMovie:
-    """One row of a /discover/movie page (re-exported by warehouse.catalog)."""
-
-    tmdb_id: int
-    release_date: date | None
-    popularity: float | None
-    adult: bool | None
-    video: bool | None
-    title: str | None
-
-
-@dataclass
-class MovieRows:
-    """The rows one details payload becomes: the movies row and each child table's rows.
-
-    `movie` holds the movies columns except fetched_at (the caller knows when it was fetched);
-    tmdb_data is the payload itself. Lookup rows (genres, people, keywords) are shared between
-    movies and upserted; the others belong to this movie alone and are replaced wholesale.
-    """
-
-    movie: dict
-    genres: list[dict] = field(default_factory=list)  # {genre_id, name}
-    movie_genres: list[dict] = field(default_factory=list)  # {tmdb_id, genre_id, position}
-    people: list[dict] = field(default_factory=list)  # one per person of the credits
-    cast: list[dict] = field(default_factory=list)
-    crew: list[dict] = field(default_factory=list)
-    release_dates: list[dict] = field(default_factory=list)
-    external_ids: list[dict] = field(default_factory=list)  # zero or one row
-    videos: list[dict] = field(default_factory=list)
-    keywords: list[dict] = field(default_factory=list)  # {keyword_id, name}
-    movie_keywords: list[dict] = field(default_factory=list)  # {tmdb_id, keyword_id}
-    watch_providers: list[dict] = field(default_factory=list)
-
-    @property
-    def tmdb_id(self) -> int:
-        return self.movie["tmdb_id"]
-
-    @property
-    def release_year(self) -> int | None:
-        return self.movie["release_year"]
 
 
 # ------------------------------------------------------------------------------------ field checks
@@ -255,45 +217,35 @@ def _parse_genres(payload: dict, rows: MovieRows) -> None:
         rows.movie_genres.append({"tmdb_id": tmdb_id, "genre_id": genre_id, "position": position})
 
 
-def _person(credit: dict, person_id: int, where: str) -> dict:
-    name = credit.get("name")
-    original_name = credit.get("original_name")
-    gender = credit.get("gender")
-    known_for = credit.get("known_for_department")
-    profile = credit.get("profile_path")
-    if not (
-        (name is None or type(name) is str)
-        and (original_name is None or type(original_name) is str)
-        and (gender is None or (type(gender) is int and -1000 < gender < 1000))
-        and (known_for is None or type(known_for) is str)
-        and (profile is None or type(profile) is str)
-    ):
-        raise MalformedMovie(
-            f"{where}: name, original_name, known_for_department and profile_path must be "
-            "strings or null, gender a small integer or null"
-        )
-    return {"person_id": person_id, "name": name, "original_name": original_name, "gender": gender,
-            "known_for_department": known_for, "profile_path": profile}
+def _person(credit: dict, person_id: int) -> dict:
+    return {"person_id": person_id, "name": credit.get("name"), "original_name": credit.get("original_name"),
+            "gender": credit.get("gender"), "known_for_department": credit.get("known_for_department"),
+            "profile_path": credit.get("profile_path")}
 
 
 def _new_credits(items: list, kind: str, people: dict[int, dict]):
     """Yield (index, credit, credit_id, person_id) for each credit of one list (`cast` or `crew`)
-    not seen before in that list, checking the fields both lists share and recording each person
-    from their first credit."""
+    not seen before in that list, checking every credit against the credit rules
+    (warehouse/credit_rules.py, which PostgreSQL checks from too) and recording each person from
+    their first credit."""
+    part_rule = credit_rules.PART_RULES[kind]
     seen: set[str] = set()  # movie_cast and movie_crew are keyed separately
     for i, credit in enumerate(items):
-        person_id = credit.get("id")
-        if type(person_id) is not int or not 0 < person_id <= _INT_MAX:
-            raise _bad(f"credits.{kind}[{i}].id", "a positive integer", person_id)
+        if not ID_RULE.ok(credit):
+            raise _bad(f"credits.{kind}[{i}].id", ID_RULE.expected, credit.get("id"))
+        if not CREDIT_ID_RULE.ok(credit):
+            raise _bad(f"credits.{kind}[{i}].credit_id", CREDIT_ID_RULE.expected, credit.get("credit_id"))
+        if not PERSON_RULE.ok(credit):
+            raise MalformedMovie(f"credits.{kind}[{i}]: {PERSON_RULE.reason}")
+        if not part_rule.ok(credit):  # a repeated credit too: PostgreSQL checks every entry
+            raise MalformedMovie(f"credits.{kind}[{i}]: {part_rule.reason}")
+        person_id = credit["id"]
+        # Not seen from TMDb, but the key must exist: person + position is stable per payload.
         credit_id = credit.get("credit_id")
-        if type(credit_id) is not str:
-            if credit_id is not None:
-                raise _bad(f"credits.{kind}[{i}].credit_id", "a string", credit_id)
-            # Not seen from TMDb, but the key must exist: person + position is stable per payload.
+        if credit_id is None:
             credit_id = f"{kind}:{person_id}:{i}"
-        person = _person(credit, person_id, f"credits.{kind}[{i}]")  # checked on every credit
         if person_id not in people:
-            people[person_id] = person
+            people[person_id] = _person(credit, person_id)
         if credit_id in seen:
             continue  # the same credit twice would violate the table's key; keep the first
         seen.add(credit_id)
@@ -301,35 +253,26 @@ def _new_credits(items: list, kind: str, people: dict[int, dict]):
 
 
 def _parse_credits(payload: dict, rows: MovieRows) -> None:
-    # The hot loop of normalizing: plain lookups and inline checks, location strings built only
-    # for an error.
+    # The hot loop of normalizing: the rules' checks are compiled lambdas, location strings are
+    # built only for an error.
     credits = _dict(payload.get("credits"), "credits")
     if not credits:
         return
     tmdb_id = rows.tmdb_id
-    # Semantics the PostgreSQL path of catalog.normalize_staged repeats in SQL: a person's row
+    # Semantics the PostgreSQL path (warehouse/movie_rows.py) repeats in SQL: a person's row
     # comes from their first credit (cast before crew); a credit_id seen twice in the same list
     # keeps its first entry; a missing credit_id becomes "<cast|crew>:<person>:<index>".
     people: dict[int, dict] = {}
-    cast_rows = rows.cast
-    for i, credit, credit_id, person_id in _new_credits(
-            _items(credits.get("cast"), "credits.cast"), "cast", people):
-        order = credit.get("order")
-        character = credit.get("character")
-        if not ((order is None or (type(order) is int and -_INT_MAX <= order <= _INT_MAX))
-                and (character is None or type(character) is str)):
-            raise MalformedMovie(f"credits.cast[{i}]: order must be an integer and character a string")
-        cast_rows.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
-                          "cast_order": order, "character": character})
-    crew_rows = rows.crew
-    for i, credit, credit_id, person_id in _new_credits(
-            _items(credits.get("crew"), "credits.crew"), "crew", people):
-        department = credit.get("department")
-        job = credit.get("job")
-        if not ((department is None or type(department) is str) and (job is None or type(job) is str)):
-            raise MalformedMovie(f"credits.crew[{i}]: department and job must be strings")
-        crew_rows.append({"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
-                          "department": department, "job": job})
+    rows.cast.extend(
+        {"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
+         "cast_order": credit.get("order"), "character": credit.get("character")}
+        for _, credit, credit_id, person_id in _new_credits(
+            _items(credits.get("cast"), "credits.cast"), "cast", people))
+    rows.crew.extend(
+        {"tmdb_id": tmdb_id, "credit_id": credit_id, "person_id": person_id,
+         "department": credit.get("department"), "job": credit.get("job")}
+        for _, credit, credit_id, person_id in _new_credits(
+            _items(credits.get("crew"), "credits.crew"), "crew", people))
     rows.people = list(people.values())
 
 

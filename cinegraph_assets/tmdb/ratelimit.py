@@ -31,6 +31,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
+from cinegraph_assets.warehouse.engine import get_engine
+from cinegraph_assets.warehouse.migrate import upgrade
+from cinegraph_assets.warehouse.rate_slots import PostgresRateSlots, SQLiteRateSlots
+
 #: Fraction of max_rps actually scheduled. TMDb (and the sandbox) count requests per clock second
 #: on arrival; 5% spacing slack keeps jittered arrivals from pushing one extra into a second.
 DEFAULT_HEADROOM = 0.95
@@ -213,13 +217,7 @@ def shared_rate_limiter(max_rps: float, *, warehouse_url: str | None, state_dir:
                         headroom: float = DEFAULT_HEADROOM) -> SlotRateLimiter:
     """The instance-wide limiter: PostgreSQL-backed when the warehouse is PostgreSQL, else a SQLite
     file in state_dir (CINEGRAPH_STATE_DIR)."""
-    # Imported here so the plain client can be used without SQLAlchemy configured.
-    from cinegraph_assets.warehouse.rate_slots import PostgresRateSlots, SQLiteRateSlots
-
     if warehouse_url and warehouse_url.startswith("postgresql"):
-        from cinegraph_assets.warehouse.engine import get_engine
-        from cinegraph_assets.warehouse.migrate import upgrade
-
         # The slot table comes with the schema: migrate it first, or refuse with the command to
         # run when this role may not (no request is sent before that).
         store: SlotStore = PostgresRateSlots(get_engine(upgrade(warehouse_url)))

@@ -13,8 +13,6 @@ Loading the same export again changes nothing and reports the same figures.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from itertools import islice
@@ -24,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from cinegraph_assets.warehouse.bulk_write import insert_tuples
 from cinegraph_assets.warehouse.schema import tmdb_export_ids, tmdb_exports
 
 #: A new export listing fewer than this share of the previous (trusted) export's ids is not believed
@@ -98,19 +97,6 @@ def _staging_table(postgres: bool) -> sa.Table:
 _STAGED = ("tmdb_id", "adult", "video", "popularity", "original_title")  # ExportId's fields, in order
 
 
-class _CopyNull(float):
-    """COPY's NULL (\\N) among csv's QUOTE_NONNUMERIC fields: a number to the csv module, so it
-    goes out unquoted while every real string is quoted, and NULL and an empty title stay apart."""
-
-    def __repr__(self) -> str:
-        return "\\N"
-
-    __str__ = __repr__
-
-
-_NULL = _CopyNull()
-
-
 def load_export(engine: Engine, export_date: date, records: Iterable[ExportId], *, include_adult: bool,
                 now: datetime | None = None) -> ExportLoad:
     """Load one day's export (the movie file, and the adult file when `include_adult`) in one
@@ -158,38 +144,13 @@ def load_export(engine: Engine, export_date: date, records: Iterable[ExportId], 
 def _stage(conn: Connection, staging: sa.Table, records: Iterable[ExportId]) -> int:
     """Write the records into the session's temp table, a batch at a time; returns how many."""
     staging.create(conn)
-    postgres = conn.dialect.name == "postgresql"
-    columns = ", ".join(_STAGED)
-    insert = f"INSERT INTO {_STAGING_NAME} ({columns}) VALUES ({', '.join('?' * len(_STAGED))})"
-    copy = f"COPY {_STAGING_NAME} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
     stream = iter(records)
     total = 0
     while batch := list(islice(stream, BATCH_ROWS)):
-        if postgres:
-            _copy(conn, copy, batch)
-        else:
-            conn.exec_driver_sql(insert, batch)
+        # A title with a NUL keeps the rest (PostgreSQL text cannot hold one).
+        insert_tuples(conn, _STAGING_NAME, _STAGED, batch, strip_nul=True)
         total += len(batch)
     return total
-
-
-def _copy(conn: Connection, sql: str, rows: list[tuple]) -> None:
-    """One PostgreSQL COPY of plain tuples, written out by the csv module (C, not Python, per field).
-
-    catalog.py has a COPY helper for dict rows (issue 16 merges the bulk paths); this one takes the
-    records as the reader hands them over, which a 1.24-million-line export needs."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    writer.writerows(row if None not in row else tuple(_NULL if v is None else v for v in row) for row in rows)
-    text = buffer.getvalue()
-    if "\0" in text:  # PostgreSQL text cannot hold NUL; a title with one keeps the rest
-        text = text.replace("\0", "")
-    dbapi = conn.dialect.dbapi
-    with conn.connection.cursor() as cursor:
-        try:
-            cursor.copy_expert(sql, io.StringIO(text))
-        except dbapi.Error as error:
-            raise sa.exc.DBAPIError.instance(sql, None, error, dbapi.Error, dialect=conn.dialect) from error
 
 
 def _merge(conn: Connection, staging: sa.Table, export_date: date) -> int:

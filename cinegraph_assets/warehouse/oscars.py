@@ -11,6 +11,7 @@ from typing import Iterable, Mapping, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cinegraph_assets.warehouse.bulk_write import chunks, upsert
 from cinegraph_assets.warehouse.schema import (
     movie_cast,
     movie_crew,
@@ -21,15 +22,13 @@ from cinegraph_assets.warehouse.schema import (
     oscar_nominees,
     people,
 )
-from cinegraph_assets.warehouse.upserts import upsert
 
 BEST_PICTURE = "BEST PICTURE"
 _IN_CHUNK = 900  # under SQLite's old 999-parameter limit for IN lists
 
 
-def _chunks(values: Sequence, size: int = _IN_CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _chunks(values: Sequence) -> Iterable[Sequence]:
+    return chunks(values, _IN_CHUNK)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,11 +245,3 @@ def best_picture_nominations_count(conn: Connection, film_years: Sequence[int]) 
         oscar_nominations.c.canonical_category == BEST_PICTURE,
     )
     return int(conn.execute(query).scalar_one())
-
-
-def oscar_nominations_of_years(conn: Connection, film_years: Sequence[int]) -> list[dict]:
-    """Stored nominations of the given film years, ordered by natural key (for reports and tests)."""
-    query = sa.select(oscar_nominations).where(
-        oscar_nominations.c.film_year.in_(list(film_years))
-    ).order_by(oscar_nominations.c.nomination_key)
-    return [dict(row._mapping) for row in conn.execute(query)]

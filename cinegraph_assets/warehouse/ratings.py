@@ -14,11 +14,9 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cinegraph_assets.warehouse.bulk_write import replace_rows, upsert
 from cinegraph_assets.warehouse.schema import movie_ratings, movies, omdb_movies, omdb_quota_ledger
-from cinegraph_assets.warehouse.upserts import replace_rows, upsert
 
-#: Answers after which asking again soon is pointless; retried after OMDB_NOT_FOUND_RETRY_DAYS.
-NOT_FOUND_STATUSES = ("not_found", "incorrect_imdb_id")
 OK = "ok"
 #: Answers that say nothing about the movie (OMDb down, a body that is not JSON, an odd error): they
 #: never replace a good rating, which is refreshed again after FAILED_REFRESH_WAIT instead.

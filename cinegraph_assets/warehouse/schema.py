@@ -57,7 +57,7 @@ movies = sa.Table(
 # TMDb (migration 0002): discovery, the raw details staging area, fetch failures, and the
 # normalized child tables of movies. Child rows key on tmdb_id without foreign keys on purpose:
 # a per-row foreign-key check costs more than the whole insert at 60,000 credit rows a second,
-# and catalog.normalize_staged replaces a movie's child rows explicitly in the same transaction
+# and movie_rows.write_movies replaces a movie's child rows explicitly in the same transaction
 # as its movies row (the "ON DELETE CASCADE" of the contract, done by hand).
 # ---------------------------------------------------------------------------------------------
 

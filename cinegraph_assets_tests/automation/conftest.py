@@ -12,8 +12,9 @@ from dagster._core.test_utils import create_run_for_test
 from cinegraph_assets import clock
 from cinegraph_assets.partitions import release_years
 from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.warehouse import catalog, schema
-from cinegraph_assets.warehouse.upserts import upsert
+from cinegraph_assets.warehouse import discovery, schema
+from cinegraph_assets.warehouse.rows import DiscoveredMovie, DiscoveryWindow
+from cinegraph_assets.warehouse.bulk_write import upsert
 
 
 @pytest.fixture(scope="session")
@@ -69,11 +70,11 @@ def add_discovered(engine, year: int, ids, at: datetime, tmdb_total: int | None 
     """A complete discovery of `year` that found `ids`."""
     ids = list(ids)
     with engine.begin() as conn:
-        catalog.record_discovery(
+        discovery.record_discovery(
             conn, year,
-            [catalog.DiscoveryWindow(date(year, 1, 1), date(year, 12, 31), "",
+            [DiscoveryWindow(date(year, 1, 1), date(year, 12, 31), "",
                                      len(ids) if tmdb_total is None else tmdb_total, 1)],
-            [catalog.DiscoveredMovie(i, date(year, 6, 1), 1.0, False, False, f"Movie {i}") for i in ids],
+            [DiscoveredMovie(i, date(year, 6, 1), 1.0, False, False, f"Movie {i}") for i in ids],
             at,
         )
 

@@ -28,7 +28,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import data_checks
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.schema import movies
 from cinegraph_assets_tests.support.dagster_processes import DagsterDeployment
@@ -100,7 +100,7 @@ def test_backfill_then_changes_keep_the_warehouse_equal_to_the_sandbox(sandbox_f
             assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfill_runs)
             engine = get_engine(warehouse_url)
             with engine.connect() as conn:
-                first = {y: catalog.year_movie_ids(conn, y) for y in years}
+                first = {y: data_checks.year_movie_ids(conn, y) for y in years}
             for year in years:
                 assert first[year] == sandbox.truth(year), f"{year} after the backfill"
             imported_at = datetime.now(timezone.utc)
@@ -119,7 +119,7 @@ def test_backfill_then_changes_keep_the_warehouse_equal_to_the_sandbox(sandbox_f
             # 3. The warehouse equals the sandbox's truth for the synced years.
             with engine.connect() as conn:
                 for year in years:
-                    assert catalog.year_movie_ids(conn, year) == sandbox.truth(year), f"{year} after the changes"
+                    assert data_checks.year_movie_ids(conn, year) == sandbox.truth(year), f"{year} after the changes"
                 gone = set().union(*first.values()) - set().union(*(sandbox.truth(y) for y in years))
                 deleted = {i for i in gone if requests.get(
                     f"{sandbox.tmdb_url}/movie/{i}", params={"api_key": "sandbox"}, timeout=30).status_code == 404}

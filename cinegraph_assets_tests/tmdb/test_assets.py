@@ -22,7 +22,7 @@ from cinegraph_assets.tmdb.checks import tmdb_checks
 from cinegraph_assets.tmdb.client import TMDbClient
 from cinegraph_assets.tmdb.discovery import RESULT_CAP, discover_year
 from cinegraph_assets.tmdb.resource import TMDbResource
-from cinegraph_assets.warehouse import catalog, schema
+from cinegraph_assets.warehouse import data_checks, details_queue, schema
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets_tests.support.runs import RUN_SCRIPT
 
@@ -65,7 +65,7 @@ def discover_requests(sandbox) -> int:
 
 def year_ids(url: str, year: int, include_deleted: bool = False) -> set[int]:
     with get_engine(url).connect() as conn:
-        return catalog.year_movie_ids(conn, year, include_deleted=include_deleted)
+        return data_checks.year_movie_ids(conn, year, include_deleted=include_deleted)
 
 
 @pytest.mark.slow
@@ -107,7 +107,7 @@ def test_a_year_over_the_cap_with_a_crowded_day_is_imported_completely_and_resyn
     assert metadata(second, "movies")["normalized"] == 0
     assert failed_checks(second) == []
     with get_engine(sqlite_warehouse_url).connect() as conn:
-        assert catalog.duplicate_movie_ids(conn, 2025) == []
+        assert data_checks.duplicate_movie_ids(conn, 2025) == []
         count = conn.execute(sa.select(sa.func.count()).select_from(schema.movies).where(
             schema.movies.c.release_year == 2025)).scalar_one()
     assert count == len(truth)
@@ -140,7 +140,7 @@ def test_after_time_passes_changed_movies_are_refetched_and_deleted_ones_marked(
     after = sandbox.truth(2024)
     changed = changed_ids(sandbox, date(2026, 11, 21), date(2026, 11, 23))
     with get_engine(sqlite_warehouse_url).begin() as conn:  # what the changes sensor does
-        catalog.mark_changed(conn, sorted(changed), datetime.now(timezone.utc))
+        details_queue.mark_changed(conn, sorted(changed), datetime.now(timezone.utc))
     gone = before - after
     assert gone and changed & before, "the sandbox should have changed and removed some movies"
     expected_fetches = (changed & before) | gone | (after - before)

@@ -7,7 +7,7 @@ from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.assets import tmdb_details_and_movies, tmdb_discovered_movies
 from cinegraph_assets.tmdb.checks import detail_failures_under_threshold
 from cinegraph_assets.tmdb.resource import TMDbResource
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import data_checks, failed_fetches
 from cinegraph_assets.warehouse.engine import get_engine
 
 ASSETS = [tmdb_discovered_movies, tmdb_details_and_movies, detail_failures_under_threshold]
@@ -23,7 +23,7 @@ def res(sandbox, url, tmp_path, **fields):
 
 def failures(url, year):
     with get_engine(url).connect() as conn:
-        return catalog.fetch_failures(conn, year)
+        return failed_fetches.fetch_failures(conn, year)
 
 
 def test_failures_past_the_threshold_fail_the_partition_and_are_retried_next_run(
@@ -49,7 +49,7 @@ def test_failures_past_the_threshold_fail_the_partition_and_are_retried_next_run
     assert healed.success
     assert failures(sqlite_warehouse_url, 2024) == []
     with get_engine(sqlite_warehouse_url).connect() as conn:
-        assert catalog.year_movie_ids(conn, 2024) == truth
+        assert data_checks.year_movie_ids(conn, 2024) == truth
 
 
 def test_failures_under_the_threshold_materialize_and_the_check_reports_them(
@@ -101,9 +101,9 @@ def test_a_404_without_tmdbs_code_34_is_a_failure_retried_not_a_deletion(
     [recorded] = failures(sqlite_warehouse_url, 2024)
     assert (recorded["tmdb_id"], recorded["reason"], recorded["http_status"]) == (flaky, "http_404", 404)
     with get_engine(sqlite_warehouse_url).connect() as conn:
-        assert catalog.year_movie_ids(conn, 2024, include_deleted=True) == truth - {flaky}  # not "deleted"
+        assert data_checks.year_movie_ids(conn, 2024, include_deleted=True) == truth - {flaky}  # not "deleted"
     # The next run (the CDN answers again) fetches it: the year is whole.
     dg.materialize(ASSETS, partition_key="2024", resources=res(sandbox, sqlite_warehouse_url, tmp_path))
     with get_engine(sqlite_warehouse_url).connect() as conn:
-        assert catalog.year_movie_ids(conn, 2024) == truth
+        assert data_checks.year_movie_ids(conn, 2024) == truth
     assert failures(sqlite_warehouse_url, 2024) == []

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from cinegraph_assets.tmdb.client import TMDbAuthError, TMDbClient
 from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
-from cinegraph_assets.warehouse import catalog, schema
+from cinegraph_assets.warehouse import failed_fetches, schema
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 from cinegraph_assets_tests.tmdb.fake_tmdb import FakeTMDb, Reply
@@ -66,7 +66,7 @@ def test_404_marks_deleted_and_failures_are_recorded_without_losing_the_rest(eng
     assert outcome.fetched == 26
     assert staged_ids(engine) == set(range(1, 31)) - {7, 10, 20, 30}
     with engine.connect() as conn:
-        failures = catalog.fetch_failures(conn, 2024)
+        failures = failed_fetches.fetch_failures(conn, 2024)
     assert [(f["tmdb_id"], f["reason"], f["http_status"]) for f in failures] == [(7, "http_503", 503)]
 
 

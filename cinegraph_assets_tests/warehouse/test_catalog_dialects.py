@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from cinegraph_assets.warehouse import catalog
+from cinegraph_assets.warehouse import bulk_write, data_checks, discovery, failed_fetches
+from cinegraph_assets.tmdb import normalizer
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 from cinegraph_assets_tests.support.shared_data import shared_data
@@ -67,7 +68,7 @@ def test_both_dialects_store_the_same_rows(sqlite_warehouse_url, postgres_wareho
         for p in payloads:
             p["release_date"] = "2024-05-05"
         stage(engine, payloads)
-        result = catalog.normalize_staged(engine, 2024)
+        result = normalizer.normalize_staged(engine, 2024)
         assert (result["normalized"], result["failed"]) == (4, 0)
         snapshots.append(snapshot(engine))
     on_sqlite, on_postgres = snapshots
@@ -95,7 +96,7 @@ def test_two_runs_normalizing_the_same_year_at_once(postgres_warehouse_url):
 
     def run():
         try:
-            results.append(catalog.normalize_staged(engine, 2024, batch_size=10))
+            results.append(normalizer.normalize_staged(engine, 2024, batch_size=10))
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -107,8 +108,8 @@ def test_two_runs_normalizing_the_same_year_at_once(postgres_warehouse_url):
     assert errors == []
     assert sum(r["normalized"] for r in results) >= 120  # split between them (SKIP LOCKED), none lost
     with engine.connect() as conn:
-        assert catalog.year_movie_ids(conn, 2024) == set(range(1, 121))
-        assert catalog.duplicate_movie_ids(conn, 2024) == []
+        assert data_checks.year_movie_ids(conn, 2024) == set(range(1, 121))
+        assert data_checks.duplicate_movie_ids(conn, 2024) == []
         assert conn.execute(sa.text("SELECT count(*) FROM movie_cast")).scalar() == 720
         assert conn.execute(sa.text("SELECT count(*) FROM tmdb_details_staging")).scalar() == 0
 
@@ -137,11 +138,11 @@ def test_both_dialects_refuse_the_same_bad_credits(case, sqlite_warehouse_url, p
         bad = movie_payload(1, cast=4, crew=3)
         BAD_CREDITS[case](bad["credits"])
         stage(engine, [bad, movie_payload(2)])
-        result = catalog.normalize_staged(engine, 2024)
+        result = normalizer.normalize_staged(engine, 2024)
         assert (result["normalized"], result["failed"]) == (1, 1)
         with engine.connect() as conn:
-            [failure] = catalog.fetch_failures(conn, 2024)
-            assert catalog.year_movie_ids(conn, 2024) == {2}
+            [failure] = failed_fetches.fetch_failures(conn, 2024)
+            assert data_checks.year_movie_ids(conn, 2024) == {2}
         assert failure["tmdb_id"] == 1 and failure["reason"].startswith("malformed: credits")
         places.append(re.match(r"malformed: (credits(\.\w+)?(\[\d+\])?)", failure["reason"]).group(1))
     assert places[0] == places[1]
@@ -154,7 +155,7 @@ def test_credits_null_or_missing_are_no_credits(postgres_warehouse_url):
     del no_credits["credits"]
     null_lists["credits"] = {"cast": None, "crew": None}
     stage(engine, [no_credits, null_lists])
-    result = catalog.normalize_staged(engine, 2024)
+    result = normalizer.normalize_staged(engine, 2024)
     assert (result["normalized"], result["failed"], result["cast"]) == (2, 0, 0)
 
 
@@ -167,7 +168,7 @@ def test_postgresql_without_copy_stores_the_same_rows(postgres_warehouse_url, mo
     for p in payloads:
         p["release_date"] = "2024-05-05"
     stage(engine, payloads)
-    catalog.normalize_staged(engine, 2024)
+    normalizer.normalize_staged(engine, 2024)
     with_copy = snapshot(engine)
     with engine.begin() as conn:
         data = conn.execute(sa.text("SELECT tmdb_data FROM movies WHERE tmdb_id = 550")).scalar_one()
@@ -175,9 +176,9 @@ def test_postgresql_without_copy_stores_the_same_rows(postgres_warehouse_url, mo
         conn.execute(sa.text("TRUNCATE movies, people, genres, keywords, movie_cast, movie_crew, "
                              "movie_genres, movie_release_dates, movie_external_ids, movie_videos, "
                              "movie_keywords, movie_watch_providers"))
-    monkeypatch.setattr(catalog, "_can_copy", lambda conn: False)
+    monkeypatch.setattr(bulk_write, "can_copy", lambda conn: False)
     stage(engine, payloads)
-    assert catalog.normalize_staged(engine, 2024)["normalized"] == 4
+    assert normalizer.normalize_staged(engine, 2024)["normalized"] == 4
     assert snapshot(engine) == with_copy
     with engine.connect() as conn:
         data = conn.execute(sa.text("SELECT tmdb_data FROM movies WHERE tmdb_id = 550")).scalar_one()
@@ -192,13 +193,13 @@ def test_two_discoveries_of_the_same_year_at_once(postgres_warehouse_url):
     upgrade(postgres_warehouse_url)
     engine = get_engine(postgres_warehouse_url)
     with engine.begin() as conn:
-        catalog.record_discovery(conn, 2024, [window(2024, 3000)], discovered(*range(1, 3001)), NOW)
+        discovery.record_discovery(conn, 2024, [window(2024, 3000)], discovered(*range(1, 3001)), NOW)
     errors = []
 
     def discover(ids, at):
         try:
             with engine.begin() as conn:
-                catalog.record_discovery(conn, 2024, [window(2024, len(ids))], discovered(*ids), at)
+                discovery.record_discovery(conn, 2024, [window(2024, len(ids))], discovered(*ids), at)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -210,5 +211,5 @@ def test_two_discoveries_of_the_same_year_at_once(postgres_warehouse_url):
         t.join(timeout=120)
     assert errors == []
     with engine.connect() as conn:
-        seen = catalog.discovered_ids(conn, 2024)
+        seen = discovery.discovered_ids(conn, 2024)
     assert seen in (set(range(500, 3500)), set(range(1, 3001, 2)))

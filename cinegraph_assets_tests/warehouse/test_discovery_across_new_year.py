@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from cinegraph_assets.warehouse import catalog, schema
-from cinegraph_assets.warehouse.catalog import DiscoveredMovie, DiscoveryWindow
+from cinegraph_assets.warehouse import discovery, schema
+from cinegraph_assets.warehouse.rows import DiscoveredMovie, DiscoveryWindow
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 
@@ -27,7 +27,7 @@ def movies(year: int, ids) -> list[DiscoveredMovie]:
 
 def discover(engine, year: int, ids, at: datetime) -> None:
     with engine.begin() as conn:
-        catalog.record_discovery(conn, year, [DiscoveryWindow(date(year, 1, 1), date(year, 12, 31), "",
+        discovery.record_discovery(conn, year, [DiscoveryWindow(date(year, 1, 1), date(year, 12, 31), "",
                                                               len(ids), 1)], movies(year, ids), at)
 
 
@@ -74,8 +74,8 @@ def test_two_years_discovered_at_once_while_movies_cross_new_year_both_finish(po
 
     assert errors == []
     with engine.connect() as conn:
-        assert catalog.discovered_ids(conn, 2025) == new_2025
-        assert catalog.discovered_ids(conn, 2026) == new_2026
+        assert discovery.discovered_ids(conn, 2025) == new_2025
+        assert discovery.discovered_ids(conn, 2026) == new_2026
         t = schema.discovered_movies
         moved = set(conn.execute(sa.select(t.c.tmdb_id).where(t.c.changed_at == NOW)).scalars())
     assert moved == to_2025 | to_2026  # each mover is marked, so its details are fetched again

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 from cinegraph_assets.warehouse.schema import movies
-from cinegraph_assets.warehouse.upserts import replace_rows, upsert
+from cinegraph_assets.warehouse.bulk_write import replace_rows, upsert
 
 
 def _movie(title: str, vote_count: int, fetched_at: datetime) -> dict:

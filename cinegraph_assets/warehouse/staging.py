@@ -1,0 +1,154 @@
+"""The raw staging area: details responses as TMDb sent them, waiting to be normalized.
+
+The third stage: tmdb/details.py saves each response here (save_raw_details) the moment it
+arrives, so a crash loses no request; normalizing (tmdb/normalizer.py) then takes the staged rows
+of a year (staged_ids_of_year, lock_staged), turns them into rows and writes them
+(movie_rows.write_movies), and unstages them in the same transaction.
+
+On PostgreSQL lock_staged hands the payloads over without their credits, which stay in the
+database: credit_rules checks them and movie_rows writes them there.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cinegraph_assets.warehouse import schema as s
+from cinegraph_assets.warehouse.bulk_write import IN_CHUNK, chunks, insert_for, write_many
+from cinegraph_assets.warehouse.utc import from_db, to_utc
+
+
+def _payload_year(payload) -> int | None:
+    try:
+        return date.fromisoformat(payload["release_date"][:10]).year
+    except Exception:  # noqa: BLE001 - a malformed payload is the normalizer's to report
+        return None
+
+
+def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) -> int:
+    """Stage raw responses (tmdb_id, payload, fetched_at); clears those ids' fetch failures.
+
+    An id staged twice keeps the newer response. Returns the number of ids staged.
+    """
+    latest: dict[int, tuple[dict, datetime]] = {}
+    for tmdb_id, payload, fetched_at in items:
+        fetched_at = to_utc(fetched_at)
+        if tmdb_id not in latest or fetched_at >= latest[tmdb_id][1]:
+            latest[int(tmdb_id)] = (payload, fetched_at)
+    if not latest:
+        return 0
+    table = s.tmdb_details_staging
+    insert = insert_for(conn, table)
+    statement = insert.on_conflict_do_update(
+        index_elements=["tmdb_id"],
+        set_={c: insert.excluded[c] for c in ("release_year", "payload", "fetched_at")},
+        where=table.c.fetched_at <= insert.excluded.fetched_at,
+    )
+    ids = sorted(latest)
+    rows = [
+        {"tmdb_id": i, "release_year": _payload_year(latest[i][0]), "payload": latest[i][0],
+         "fetched_at": latest[i][1]}
+        for i in ids
+    ]
+    # Payloads are large (50 KB and up): a handful per statement keeps statements reasonable.
+    for chunk in chunks(rows, 50):
+        if conn.dialect.name != "postgresql":
+            write_many(conn, statement, list(chunk))
+            continue
+        try:
+            with conn.begin_nested():  # a refused chunk must not abort the caller's transaction
+                write_many(conn, statement, list(chunk))
+        except sa.exc.DataError:
+            # JSONB cannot hold U+0000 ("unsupported Unicode escape sequence"), which TMDb text
+            # occasionally carries: store those responses without it rather than lose them.
+            write_many(conn, statement, [{**row, "payload": strip_nul(row["payload"])} for row in chunk])
+    for chunk in chunks(ids, IN_CHUNK):
+        conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
+    return len(ids)
+
+
+def staged_ids_of_year(conn: Connection, year: int) -> list[int]:
+    st, d, m = s.tmdb_details_staging, s.discovered_movies, s.movies
+    query = (
+        sa.select(st.c.tmdb_id)
+        .select_from(
+            st.outerjoin(d, d.c.tmdb_id == st.c.tmdb_id).outerjoin(m, m.c.tmdb_id == st.c.tmdb_id)
+        )
+        .where(sa.or_(st.c.release_year == year, d.c.release_year == year, m.c.release_year == year))
+        .order_by(st.c.tmdb_id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def staged_count(conn: Connection, year: int) -> int:
+    """How many staged responses normalize_staged(year) would move into the movie tables."""
+    return len(staged_ids_of_year(conn, year))
+
+
+def lock_staged(conn: Connection, ids: Sequence[int]) -> list[tuple[int, object, datetime]]:
+    """The staged rows of `ids`, locked for this transaction.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets two runs of the same year split the work instead of
+    normalizing the same movies twice or waiting on each other; SQLite's BEGIN IMMEDIATE already
+    gives the whole transaction to one writer. PostgreSQL sends the payload without its credits
+    (three quarters of the bytes), which it checks and writes itself (credit_rules.staged_credit_problems,
+    movie_rows.write_movies); decoding them in Python was the largest cost of normalizing.
+    """
+    if conn.dialect.name == "postgresql":
+        result = conn.exec_driver_sql(
+            "SELECT tmdb_id, (CASE WHEN jsonb_typeof(payload) = 'object' THEN payload - 'credits' "
+            "ELSE payload END)::text, fetched_at FROM tmdb_details_staging "
+            "WHERE tmdb_id = ANY(%(ids)s) ORDER BY tmdb_id FOR UPDATE SKIP LOCKED",
+            {"ids": list(ids)},
+        )
+        return [(tmdb_id, json.loads(text), from_db(fetched_at)) for tmdb_id, text, fetched_at in result]
+    st = s.tmdb_details_staging
+    query = (
+        sa.select(st.c.tmdb_id, st.c.payload, st.c.fetched_at)
+        .where(st.c.tmdb_id.in_(list(ids)))
+        .order_by(st.c.tmdb_id)
+    )
+    return [(r.tmdb_id, r.payload, from_db(r.fetched_at)) for r in conn.execute(query)]
+
+
+def unstage(conn: Connection, staged: Iterable[tuple[int, datetime]]) -> None:
+    """Delete the staged rows this batch normalized, unless a newer response replaced one since."""
+    st = s.tmdb_details_staging
+    by_time: dict[datetime, list[int]] = {}
+    for tmdb_id, fetched_at in staged:
+        by_time.setdefault(fetched_at, []).append(tmdb_id)
+    for fetched_at, ids in by_time.items():
+        conn.execute(st.delete().where(st.c.tmdb_id.in_(ids), st.c.fetched_at == fetched_at))
+
+
+def strip_nul(value):
+    """PostgreSQL text and JSONB cannot hold U+0000; TMDb strings occasionally carry one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    return value
+
+
+def strip_staged_nul(engine: Engine, tmdb_id: int) -> None:
+    """Store one staged response again without its NUL characters (its own transaction)."""
+    st = s.tmdb_details_staging
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(st.c.payload, st.c.fetched_at).where(st.c.tmdb_id == tmdb_id)
+        ).one_or_none()
+        if row is not None:
+            conn.execute(st.update().where(st.c.tmdb_id == tmdb_id).values(payload=strip_nul(row.payload)))
+
+
+def drop_staged(conn: Connection, tmdb_id: int) -> None:
+    """Forget one staged response (it could not be stored; its failure says why)."""
+    st = s.tmdb_details_staging
+    conn.execute(st.delete().where(st.c.tmdb_id == tmdb_id))
