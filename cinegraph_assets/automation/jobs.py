@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import dagster as dg
 
+from cinegraph_assets.asset_keys import (
+    CATALOG_PROGRESS,
+    OMDB_RATINGS,
+    OSCAR_NOMINATIONS,
+    TMDB_ASSETS,
+)
 from cinegraph_assets.partitions import release_years
 
-TMDB_DISCOVERED_MOVIES = dg.AssetKey("tmdb_discovered_movies")
-TMDB_MOVIE_DETAILS = dg.AssetKey("tmdb_movie_details")
-MOVIES = dg.AssetKey("movies")
-OMDB_RATINGS = dg.AssetKey("omdb_ratings")
-OSCAR_NOMINATIONS = dg.AssetKey("oscar_nominations")
-CATALOG_PROGRESS = dg.AssetKey("catalog_progress")
-
-TMDB_ASSETS = (TMDB_DISCOVERED_MOVIES, TMDB_MOVIE_DETAILS, MOVIES)
-#: Assets whose runs write a year's movies: two of these on the same year at once would do the
-#: same work twice (the sensors avoid it).
-YEAR_WRITING_ASSETS = frozenset(TMDB_ASSETS)
+#: Tag on every run a sensor requests: which sensor asked for it (seen in the UI's run list).
+TRIGGER_TAG = "cinegraph/trigger"
 
 catalog_year_sync_job = dg.define_asset_job(
     name="catalog_year_sync",
@@ -78,7 +75,6 @@ catalog_progress_job = dg.define_asset_job(
     description="Recompute the catalog progress table (every year's coverage, ETA, OMDb/Oscars).",
 )
 
-YEAR_JOBS = (catalog_year_sync_job, tmdb_year_import_job)
 ALL_JOBS = (
     catalog_year_sync_job,
     tmdb_year_import_job,
