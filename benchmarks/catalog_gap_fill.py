@@ -66,7 +66,7 @@ def run(workdir: Path, *, year_size: int, log=lambda line: None) -> dict:
 
         def resources(batch: int) -> dict:
             fields = tmdb_fields(sandbox, max_rps=2000, state_dir=workdir / "state")
-            return {"tmdb": TMDbResource(exports_base_url=sandbox.base, gap_batch_size=batch, **fields),
+            return {"tmdb": TMDbResource(exports_base_url=sandbox.exports_url, gap_batch_size=batch, **fields),
                     "warehouse": warehouse}
 
         started = time.monotonic()

@@ -270,12 +270,6 @@ def setting(env: str, explicit: Any = None, environ: Mapping[str, str] | None = 
     return SETTINGS[env].resolve(explicit, environ)
 
 
-def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The secret values currently configured, for redaction."""
-    environ = os.environ if environ is None else environ
-    return [environ[s.env] for s in _SETTINGS if s.secret and environ.get(s.env)]
-
-
 def _shown_default(entry: Setting) -> str:
     if entry.shown_default is not None:
         return f"`{entry.shown_default}`"

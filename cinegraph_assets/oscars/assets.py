@@ -5,6 +5,7 @@ from collections import Counter
 
 import dagster as dg
 
+from cinegraph_assets.asset_keys import MOVIES, OSCAR_NOMINATIONS
 from cinegraph_assets.oscars.load import empty_stats, load_film_year, write_reference_tables
 from cinegraph_assets.oscars.resource import OscarsSourceResource
 from cinegraph_assets.oscars.source import OscarsSourceError
@@ -13,7 +14,6 @@ from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
 from cinegraph_assets.warehouse import progress as progress_sql
 
-MOVIES = dg.AssetKey("movies")
 #: A nomination for films of year Y may name a movie whose TMDb release year is Y-1 or Y+1
 #: (festival premieres, late releases). allow_nonexistent_upstream_partitions: the first year
 #: (1874) has no Y-1 and the current year no Y+1, and those partitions must still run.
@@ -23,7 +23,7 @@ MOVIES_OF_NEIGHBOUR_YEARS = dg.TimeWindowPartitionMapping(
 
 
 @dg.asset(
-    key="oscar_nominations",
+    key=OSCAR_NOMINATIONS,
     group_name="oscars",
     partitions_def=release_years,
     deps=[dg.AssetDep(MOVIES, partition_mapping=MOVIES_OF_NEIGHBOUR_YEARS)],

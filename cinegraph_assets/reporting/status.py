@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from cinegraph_assets.automation import clock
+from cinegraph_assets import clock
 from cinegraph_assets.home import existing_instance
 from cinegraph_assets.reporting.collect import collect_progress
 from cinegraph_assets.settings import SettingError, dagster_home

@@ -14,6 +14,7 @@ from typing import Optional
 
 import dagster as dg
 
+from cinegraph_assets.asset_keys import TMDB_CATALOG_IDS, TMDB_GAP_MOVIES
 from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.assets import GROUP, POOL, DetailsConfig
@@ -25,8 +26,6 @@ from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog_gap
 from cinegraph_assets.warehouse.export_ids import EmptyExport, ExportOutOfOrder, latest_export_date, load_export
 
-CATALOG_IDS = dg.AssetKey("tmdb_catalog_ids")
-GAP_MOVIES = dg.AssetKey("tmdb_gap_movies")
 #: The check fails below this share of the export accounted for (held, deleted or failed).
 MIN_ACCOUNTED_PCT = 99.9
 #: The gap run fails when more than TMDB_FAILURE_THRESHOLD of its requests failed, counted against
@@ -87,7 +86,7 @@ def _now() -> datetime:
 _IN_THE_TMDB_GROUP = {"group_name": GROUP, "kinds": {"python", "sql"}, "tags": {"source": "tmdb"}}
 
 
-@dg.asset(key=CATALOG_IDS, description=CATALOG_IDS_DESCRIPTION, **_IN_THE_TMDB_GROUP)
+@dg.asset(key=TMDB_CATALOG_IDS, description=CATALOG_IDS_DESCRIPTION, **_IN_THE_TMDB_GROUP)
 @fails_clearly
 def tmdb_catalog_ids(context: dg.AssetExecutionContext, config: CatalogIdsConfig, tmdb: TMDbResource,
                      warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -140,14 +139,14 @@ def _gap_ran_since_export(context, engine) -> tuple[bool, str]:
         loaded_at = catalog_gap.export_load_time(conn, newest) if newest else None
     if loaded_at is None:
         return False, "no TMDb export was loaded yet: materialize tmdb_catalog_ids"
-    event = context.instance.get_latest_materialization_event(GAP_MOVIES)
+    event = context.instance.get_latest_materialization_event(TMDB_GAP_MOVIES)
     if event is None or event.timestamp < loaded_at.timestamp():
         return False, (f"not judged yet: tmdb_gap_movies has not run since the export of {newest} was "
                        "loaded; materialize it (the daily catalog sync does)")
     return True, ""
 
 
-@dg.asset_check(asset=CATALOG_IDS, additional_deps=[GAP_MOVIES], blocking=False)
+@dg.asset_check(asset=TMDB_CATALOG_IDS, additional_deps=[TMDB_GAP_MOVIES], blocking=False)
 def catalog_accounted_for(context: dg.AssetCheckExecutionContext, tmdb: TMDbResource,
                           warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """At least 99.9% of the export's ids are accounted for: held (dated or not), deleted, or failed
@@ -176,7 +175,7 @@ def catalog_accounted_for(context: dg.AssetCheckExecutionContext, tmdb: TMDbReso
     return dg.AssetCheckResult(passed=passed, metadata=metadata, description=description)
 
 
-@dg.asset(key=GAP_MOVIES, deps=[CATALOG_IDS], description=GAP_DESCRIPTION, pool=POOL, **_IN_THE_TMDB_GROUP)
+@dg.asset(key=TMDB_GAP_MOVIES, deps=[TMDB_CATALOG_IDS], description=GAP_DESCRIPTION, pool=POOL, **_IN_THE_TMDB_GROUP)
 @fails_clearly
 def tmdb_gap_movies(context: dg.AssetExecutionContext, config: DetailsConfig, tmdb: TMDbResource,
                     warehouse: WarehouseResource) -> dg.MaterializeResult:

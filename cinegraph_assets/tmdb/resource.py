@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import dagster as dg
-
-from cinegraph_assets.settings import SettingError, setting
+from cinegraph_assets.resources import SettingsResource
+from cinegraph_assets.settings import SettingError
 from cinegraph_assets.tmdb.client import TMDbClient
 from cinegraph_assets.tmdb.ratelimit import RateLimiter, shared_rate_limiter
 
@@ -34,7 +33,7 @@ class TMDbSettings:
                 f"max_workers={self.max_workers}, include_adult={self.include_adult})")
 
 
-class TMDbResource(dg.ConfigurableResource):
+class TMDbResource(SettingsResource):
     """TMDb API v3 access: credentials, base URL, the shared rate limit, concurrency and timeouts.
 
     Every field left empty (None) is read at run time from its environment variable
@@ -57,22 +56,24 @@ class TMDbResource(dg.ConfigurableResource):
     exports_base_url: Optional[str] = None
     gap_batch_size: Optional[int] = None
 
+    ENV_VARS = {
+        "base_url": "TMDB_BASE_URL",
+        "api_key": "TMDB_API_KEY",
+        "access_token": "TMDB_ACCESS_TOKEN",
+        "max_rps": "TMDB_MAX_RPS",
+        "max_workers": "TMDB_MAX_WORKERS",
+        "timeout_seconds": "TMDB_TIMEOUT_SECONDS",
+        "max_retries": "TMDB_MAX_RETRIES",
+        "include_adult": "TMDB_INCLUDE_ADULT",
+        "failure_threshold": "TMDB_FAILURE_THRESHOLD",
+        "state_dir": "CINEGRAPH_STATE_DIR",
+        "exports_base_url": "TMDB_EXPORTS_BASE_URL",
+        "gap_batch_size": "TMDB_GAP_BATCH_SIZE",
+    }
+
     def resolved(self) -> TMDbSettings:
         """The settings in force; a malformed value raises SettingError naming its env var."""
-        return TMDbSettings(
-            base_url=setting("TMDB_BASE_URL", self.base_url),
-            api_key=setting("TMDB_API_KEY", self.api_key),
-            access_token=setting("TMDB_ACCESS_TOKEN", self.access_token),
-            max_rps=setting("TMDB_MAX_RPS", self.max_rps),
-            max_workers=setting("TMDB_MAX_WORKERS", self.max_workers),
-            timeout_seconds=setting("TMDB_TIMEOUT_SECONDS", self.timeout_seconds),
-            max_retries=setting("TMDB_MAX_RETRIES", self.max_retries),
-            include_adult=setting("TMDB_INCLUDE_ADULT", self.include_adult),
-            failure_threshold=setting("TMDB_FAILURE_THRESHOLD", self.failure_threshold),
-            state_dir=setting("CINEGRAPH_STATE_DIR", self.state_dir),
-            exports_base_url=setting("TMDB_EXPORTS_BASE_URL", self.exports_base_url),
-            gap_batch_size=setting("TMDB_GAP_BATCH_SIZE", self.gap_batch_size),
-        )
+        return TMDbSettings(**self.resolved_fields())
 
     def rate_limiter(self, warehouse_url: str | None) -> RateLimiter:
         """The instance-wide limiter (PostgreSQL warehouse row, else a SQLite file in the state dir)."""

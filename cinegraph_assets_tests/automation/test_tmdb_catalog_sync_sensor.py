@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
-from cinegraph_assets.automation.catalog_sync import tmdb_catalog_sensor
+from cinegraph_assets.automation.tmdb_catalog_sync_sensor import tmdb_catalog_sensor
 
 
 def tick(instance):

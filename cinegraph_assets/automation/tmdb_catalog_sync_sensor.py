@@ -1,4 +1,4 @@
-"""The whole-catalog sync: TMDb's daily id export after it is published, then the gap fill, and more
+"""tmdb_catalog_sync: TMDb's daily id export after it is published, then the gap fill, and more
 gap-fill runs while the gap is not done.
 
 TMDb publishes the day's export by about 08:00 UTC. From PUBLISHED_BY on, the `tmdb_catalog_sync`
@@ -21,31 +21,13 @@ from datetime import date, datetime, time, timedelta
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
-from cinegraph_assets.automation import clock
+from cinegraph_assets import clock
+from cinegraph_assets.asset_keys import TMDB_CATALOG_IDS, TMDB_GAP_MOVIES
+from cinegraph_assets.automation.jobs import TRIGGER_TAG, tmdb_catalog_sync_job, tmdb_gap_fill_job
 
-TRIGGER_TAG = "cinegraph/trigger"
-CATALOG_IDS = dg.AssetKey("tmdb_catalog_ids")
-GAP_MOVIES = dg.AssetKey("tmdb_gap_movies")
 #: TMDb's export is out by about 08:00 UTC; half an hour of margin.
 PUBLISHED_BY = time(8, 30)
 INTERVAL_SECONDS = 300
-
-tmdb_catalog_sync_job = dg.define_asset_job(
-    name="tmdb_catalog_sync",
-    executor_def=dg.in_process_executor,
-    selection=dg.AssetSelection.assets(CATALOG_IDS, GAP_MOVIES),
-    description=("TMDb's newest daily id export into tmdb_catalog_ids, then the movies no year's "
-                 "discovery returns (tmdb_gap_movies, one batch), then the catalog_accounted_for check."),
-)
-
-tmdb_gap_fill_job = dg.define_asset_job(
-    name="tmdb_gap_fill",
-    executor_def=dg.in_process_executor,
-    # The check judges the export again after each batch, so it turns green when the fill is done.
-    selection=dg.AssetSelection.assets(GAP_MOVIES) | dg.AssetSelection.checks_for_assets(CATALOG_IDS),
-    description=("One more batch of the gap fill (tmdb_gap_movies), continuing where the last one "
-                 "stopped, then the catalog_accounted_for check."),
-)
 
 CATALOG_JOBS = (tmdb_catalog_sync_job, tmdb_gap_fill_job)
 
@@ -86,7 +68,7 @@ def tmdb_catalog_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefi
                 return dg.SkipReason(f"A {job.name} run is queued or running; the next tick looks again.")
         now = clock.utc_now()
         wanted = export_day_wanted(now)
-        export = _latest(instance, CATALOG_IDS)
+        export = _latest(instance, TMDB_CATALOG_IDS)
         loaded = _metadata_value(export, "export_date")
         if loaded is None or date.fromisoformat(loaded) < wanted:
             return dg.RunRequest(
@@ -94,7 +76,7 @@ def tmdb_catalog_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefi
                 run_key=f"tmdb_catalog_sync:{wanted}:{now:%H}",
                 tags={TRIGGER_TAG: "tmdb_catalog_sync"},
             )
-        gap = _latest(instance, GAP_MOVIES)
+        gap = _latest(instance, TMDB_GAP_MOVIES)
         if gap is None or gap.storage_id < export.storage_id:
             # The export was loaded without a gap fill after it (alone, or the fill failed): once.
             run_key = f"tmdb_gap_fill:export:{export.storage_id}"
