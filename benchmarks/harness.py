@@ -315,6 +315,16 @@ class Parallel:
         return self.errors
 
 
+def report(record: dict, json_path: str | None) -> int:
+    """A lone measurement's ending: its record printed (and written to `json_path`), exit code 0
+    when every goal was met."""
+    text = json.dumps(record, indent=2, default=str)
+    if json_path:
+        Path(json_path).write_text(text + "\n")
+    print(text)
+    return 0 if all(record["met"].values()) else 1
+
+
 def temp_workdir() -> Path:
     """Where a run keeps its warehouses, Dagster homes, specs and logs (removed unless --keep)."""
     return Path(tempfile.mkdtemp(prefix="cinegraph_bench_"))

@@ -20,7 +20,6 @@ others' bookkeeping; `python -m benchmarks.long_run --days 365` alone.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -139,11 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="long_run_"))
     record = run(workdir, args.days, args.step_days)
-    text = json.dumps(record, indent=2, default=str)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
-    return 0 if all(record["met"].values()) else 1
+    from benchmarks.harness import report
+
+    return report(record, args.json)
 
 
 if __name__ == "__main__":

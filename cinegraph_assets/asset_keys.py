@@ -11,6 +11,9 @@ MOVIES = dg.AssetKey("movies")
 OMDB_RATINGS = dg.AssetKey("omdb_ratings")
 OSCAR_NOMINATIONS = dg.AssetKey("oscar_nominations")
 CATALOG_PROGRESS = dg.AssetKey("catalog_progress")
+#: The whole catalog (unpartitioned): TMDb's daily id export, and the movies no year's discovery returns.
+TMDB_CATALOG_IDS = dg.AssetKey("tmdb_catalog_ids")
+TMDB_GAP_MOVIES = dg.AssetKey("tmdb_gap_movies")
 
 #: The TMDb chain of a year: discovery, details, the normalized movies.
 TMDB_ASSETS = (TMDB_DISCOVERED_MOVIES, TMDB_MOVIE_DETAILS, MOVIES)

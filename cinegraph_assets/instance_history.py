@@ -27,8 +27,10 @@ ORIGINAL_TIME_KEY = "cinegraph/materialized_at"
 
 #: Jobs (automation/jobs.py) that never write a year's movies: their runs do not block a TMDb run of
 #: the same year. Named here, not imported, so this module stays below automation/; a test there
-#: checks the names against the jobs' selections.
-NON_WRITING_JOBS = frozenset({"omdb_ratings_job", "oscar_nominations_job", "catalog_progress_job"})
+#: checks the names against the jobs' selections. The whole-catalog jobs (tmdb_catalog_sync,
+#: tmdb_gap_fill) write only movies no year's discovery owns, and have no year.
+NON_WRITING_JOBS = frozenset({"omdb_ratings_job", "oscar_nominations_job", "catalog_progress_job",
+                              "tmdb_catalog_sync", "tmdb_gap_fill"})
 #: How many recent finished runs are scanned for "did the last attempt of this year fail".
 RECENT_RUNS_SCANNED = 2000
 

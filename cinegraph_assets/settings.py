@@ -222,6 +222,9 @@ _SETTINGS = [
             "Include adult movies in discovery (TMDb's own default is false)."),
     Setting("TMDB_FAILURE_THRESHOLD", 0.01, _parse_fraction,
             "Share of a year's movies whose details may fail before the partition fails (0.01 = 1%)."),
+    Setting("TMDB_GAP_BATCH_SIZE", 10000, _parse_positive_int,
+            "Most TMDb details requests one tmdb_gap_movies run makes (movies no year's discovery "
+            "returns, most popular first); the next run continues where it stopped."),
     # OMDb
     Setting("OMDB_API_KEY", None, _parse_str,
             "OMDb API key (sent as the apikey query parameter).", secret=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
-from cinegraph_assets.asset_keys import CATALOG_PROGRESS, MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS
+from cinegraph_assets.asset_keys import CATALOG_PROGRESS, MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_GAP_MOVIES
 from cinegraph_assets.automation.jobs import TRIGGER_TAG, catalog_progress_job
 
 PROGRESS_INTERVAL_SECONDS = 60
@@ -18,15 +18,16 @@ def catalog_progress_sensor(default_status: dg.DefaultSensorStatus) -> dg.Sensor
         minimum_interval_seconds=PROGRESS_INTERVAL_SECONDS,
         default_status=default_status,
         description=(
-            "Refreshes catalog_progress after new materializations of movies, omdb_ratings or "
-            "oscar_nominations (at most once a minute), and once at the start so the table exists."
+            "Refreshes catalog_progress after new materializations of movies, omdb_ratings, "
+            "oscar_nominations or tmdb_gap_movies (at most once a minute), and once at the start so "
+            "the table exists."
         ),
     )
     def catalog_progress_after_sync(context: dg.SensorEvaluationContext):
         instance = context.instance
         seen = int(context.cursor) if context.cursor else 0
         latest = seen
-        for key in (MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS):
+        for key in (MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_GAP_MOVIES):
             result = instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=key, after_storage_id=seen or None), limit=1
             )

@@ -23,6 +23,7 @@ import dagster as dg
 from cinegraph_assets.automation.freshness import freshness_sensor, movies_current_year_freshness
 from cinegraph_assets.automation.jobs import ALL_JOBS
 from cinegraph_assets.automation.schedules import daily_sync_schedule, oscars_yearly_schedule
+from cinegraph_assets.automation.tmdb_catalog_sync_sensor import tmdb_catalog_sensor
 from cinegraph_assets.automation.tmdb_changes_sensor import tmdb_changes_sensor
 from cinegraph_assets.automation.catalog_backfill_sensor import catalog_backfill_sensor
 from cinegraph_assets.automation.catalog_progress_sensor import catalog_progress_sensor
@@ -38,6 +39,7 @@ SENSOR_NAMES = (
     "oscars_source_changed",
     "movies_freshness",
     "catalog_progress_after_sync",
+    "tmdb_catalog_sync",
 )
 #: How often a stand-in reports its setting's error (it does nothing else).
 STAND_IN_INTERVAL_SECONDS = 300
@@ -75,6 +77,7 @@ def _automation(switched_off: frozenset[str], changes_interval_seconds: int):
         "oscars_source_changed": oscars_source_sensor(sensor_status("oscars_source_changed")),
         "movies_freshness": freshness_sensor(sensor_status("movies_freshness")),
         "catalog_progress_after_sync": catalog_progress_sensor(sensor_status("catalog_progress_after_sync")),
+        "tmdb_catalog_sync": tmdb_catalog_sensor(sensor_status("tmdb_catalog_sync")),
     }
     return schedules, sensors
 

@@ -8,6 +8,8 @@ Which assets a year's run covers is a choice about the OMDb quota:
   year it happens to import; the `omdb_backlog` sensor spends it instead, recent years first.
 - `omdb_ratings_job` and `oscar_nominations_job`: one asset each, for the backlog and Oscar triggers.
 - `catalog_progress_job`: refreshes the reporting table after syncs.
+- `tmdb_catalog_sync` and `tmdb_gap_fill` (the tmdb_catalog_sync sensor): the whole catalog, not
+  partitioned: the day's export then one gap batch, and further gap batches.
 
 They run in one process (in_process_executor): a year's steps form a chain anyway (discovery ->
 details -> movies -> Oscars, then the checks), the details step already fetches with a thread pool,
@@ -24,6 +26,8 @@ from cinegraph_assets.asset_keys import (
     OMDB_RATINGS,
     OSCAR_NOMINATIONS,
     TMDB_ASSETS,
+    TMDB_CATALOG_IDS,
+    TMDB_GAP_MOVIES,
 )
 from cinegraph_assets.partitions import release_years
 
@@ -75,10 +79,29 @@ catalog_progress_job = dg.define_asset_job(
     description="Recompute the catalog progress table (every year's coverage, ETA, OMDb/Oscars).",
 )
 
+tmdb_catalog_sync_job = dg.define_asset_job(
+    name="tmdb_catalog_sync",
+    executor_def=dg.in_process_executor,
+    selection=dg.AssetSelection.assets(TMDB_CATALOG_IDS, TMDB_GAP_MOVIES),
+    description=("TMDb's newest daily id export into tmdb_catalog_ids, then the movies no year's "
+                 "discovery returns (tmdb_gap_movies, one batch), then the catalog_accounted_for check."),
+)
+
+tmdb_gap_fill_job = dg.define_asset_job(
+    name="tmdb_gap_fill",
+    executor_def=dg.in_process_executor,
+    # The check judges the export again after each batch, so it turns green when the fill is done.
+    selection=dg.AssetSelection.assets(TMDB_GAP_MOVIES) | dg.AssetSelection.checks_for_assets(TMDB_CATALOG_IDS),
+    description=("One more batch of the gap fill (tmdb_gap_movies), continuing where the last one "
+                 "stopped, then the catalog_accounted_for check."),
+)
+
 ALL_JOBS = (
     catalog_year_sync_job,
     tmdb_year_import_job,
     omdb_ratings_job,
     oscar_nominations_job,
     catalog_progress_job,
+    tmdb_catalog_sync_job,
+    tmdb_gap_fill_job,
 )

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from cinegraph_assets import clock
-from cinegraph_assets.asset_keys import CATALOG_PROGRESS, MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS
+from cinegraph_assets.asset_keys import CATALOG_PROGRESS, MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_GAP_MOVIES
 from cinegraph_assets.reporting.collect import collect_progress
 from cinegraph_assets.reporting.picture import LEGEND, progress_picture_markdown
 from cinegraph_assets.reporting.progress import CatalogProgress
@@ -13,7 +13,7 @@ from cinegraph_assets.resources import WarehouseResource
 # It is refreshed by the catalog_progress_after_sync sensor (automation/catalog_progress_sensor.py) after every
 # materialization of these assets: Declarative Automation would wait for all 150 upstream
 # partitions to exist, which during the backfill they never do.
-UPSTREAM = [MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS]
+UPSTREAM = [MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_GAP_MOVIES]
 
 #: The per-year table as Dagster table metadata: the UI shows it as a table, not behind a link.
 YEAR_TABLE_SCHEMA = dg.TableSchema(columns=[

@@ -11,6 +11,7 @@ from cinegraph_assets.instance_history import active_years, year_run_history
 from cinegraph_assets.partitions import partition_year_range
 from cinegraph_assets.reporting.progress import CatalogProgress, build_progress
 from cinegraph_assets.settings import setting
+from cinegraph_assets.warehouse import catalog_gap
 from cinegraph_assets.warehouse import progress as progress_sql
 from cinegraph_assets.warehouse import ratings
 
@@ -23,6 +24,7 @@ def collect_progress(engine: Engine, instance: dg.DagsterInstance | None, now: d
         new_last_24h = progress_sql.movies_first_seen_since(conn, now - timedelta(hours=24))
         omdb = ratings.omdb_coverage(conn)
         oscars = progress_sql.oscar_match_rate(conn)
+        whole_catalog = catalog_gap.catalog_accounting(conn, include_adult=setting("TMDB_INCLUDE_ADULT"))
     running: set[int] = set()
     failed: set[int] = set()
     if instance is not None:
@@ -40,4 +42,5 @@ def collect_progress(engine: Engine, instance: dg.DagsterInstance | None, now: d
         omdb=omdb,
         oscars=oscars,
         instance_known=instance is not None,
+        whole_catalog=whole_catalog if whole_catalog["export_date"] is not None else {},
     )

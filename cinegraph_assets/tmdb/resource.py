@@ -25,6 +25,8 @@ class TMDbSettings:
     include_adult: bool
     failure_threshold: float
     state_dir: str
+    exports_base_url: str
+    gap_batch_size: int
 
     def __repr__(self) -> str:  # never print the secrets
         return (f"TMDbSettings(base_url={self.base_url!r}, max_rps={self.max_rps}, "
@@ -37,7 +39,7 @@ class TMDbResource(SettingsResource):
     Every field left empty (None) is read at run time from its environment variable
     (TMDB_BASE_URL, TMDB_API_KEY, TMDB_ACCESS_TOKEN, TMDB_MAX_RPS, TMDB_MAX_WORKERS,
     TMDB_TIMEOUT_SECONDS, TMDB_MAX_RETRIES, TMDB_INCLUDE_ADULT, TMDB_FAILURE_THRESHOLD,
-    CINEGRAPH_STATE_DIR), so the UI never displays a key. The base URL defaults to the real
+    CINEGRAPH_STATE_DIR, TMDB_EXPORTS_BASE_URL, TMDB_GAP_BATCH_SIZE), so the UI never displays a key. The base URL defaults to the real
     https://api.themoviedb.org/3; `make run` points it at the local sandbox.
     """
 
@@ -51,6 +53,8 @@ class TMDbResource(SettingsResource):
     include_adult: Optional[bool] = None
     failure_threshold: Optional[float] = None
     state_dir: Optional[str] = None
+    exports_base_url: Optional[str] = None
+    gap_batch_size: Optional[int] = None
 
     ENV_VARS = {
         "base_url": "TMDB_BASE_URL",
@@ -63,6 +67,8 @@ class TMDbResource(SettingsResource):
         "include_adult": "TMDB_INCLUDE_ADULT",
         "failure_threshold": "TMDB_FAILURE_THRESHOLD",
         "state_dir": "CINEGRAPH_STATE_DIR",
+        "exports_base_url": "TMDB_EXPORTS_BASE_URL",
+        "gap_batch_size": "TMDB_GAP_BATCH_SIZE",
     }
 
     def resolved(self) -> TMDbSettings:
