@@ -211,6 +211,19 @@ def test_status_on_a_warehouse_without_the_catalog_says_what_to_do(tmp_path, cap
     assert "make run" in capsys.readouterr().err
 
 
+def test_status_on_a_warehouse_behind_the_code_names_the_migrate_command(tmp_path, capsys):
+    """An upgrade brings new tables; a read must say how to catch up, not crash on a missing one."""
+    from alembic import command
+
+    from cinegraph_assets.warehouse.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    command.upgrade(alembic_config(url), "0006_tmdb_export_ids")
+    assert print_status(url) == 1
+    err = capsys.readouterr().err
+    assert "0006_tmdb_export_ids" in err and "python -m cinegraph_assets migrate" in err
+
+
 def _table_years(out: str) -> list[int]:
     return [int(line.split()[0]) for line in out.splitlines() if line.split() and line.split()[0].isdigit()
             and len(line.split()[0]) == 4]
