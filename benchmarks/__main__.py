@@ -11,7 +11,8 @@ Schedule (the machine is shared and noisy, so ratios are measured side by side i
    memory is the peak RSS of the R=40 import's process.
 2. alone (CPU-bound, so nothing else of ours runs meanwhile): unthrottled_import on PostgreSQL,
    backfill_overhead, sandbox_throughput, long_run, catalog_ids_load (PostgreSQL; the real export's
-   1.24 million lines in full mode, 250,000 in quick mode), rederive (PostgreSQL; a 38,000-movie
+   1.24 million lines in full mode, 250,000 in quick mode), catalog_gap_fill (two imported years,
+   then the export and the gap fill until nothing remains), rederive (PostgreSQL; a 38,000-movie
    year of stored responses in full mode, 2,000 in quick mode).
 """
 
@@ -26,7 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import backfill_overhead, catalog_ids_load, long_run, memory, rate_limited_import, resync_unchanged
+from benchmarks import backfill_overhead, catalog_gap_fill, catalog_ids_load, long_run, memory, rate_limited_import, resync_unchanged
 from benchmarks import rederive, seed_baseline
 from benchmarks import unthrottled_import
 from benchmarks.harness import (
@@ -46,6 +47,7 @@ MEASUREMENTS = {
                         "when present): it must never be what a benchmark measures",
     long_run.NAME: long_run.DESCRIPTION,
     catalog_ids_load.NAME: catalog_ids_load.DESCRIPTION,
+    catalog_gap_fill.NAME: catalog_gap_fill.DESCRIPTION,
     rederive.NAME: rederive.DESCRIPTION,
 }
 
@@ -243,6 +245,10 @@ class Run:
         workdir.mkdir()
         self.add(catalog_ids_load.run(workdir, lines=lines, profile_dir=self.profile_dir, log=log))
 
+    def catalog_gap_fill(self) -> None:
+        workdir = self.workdir / catalog_gap_fill.NAME
+        self.add(catalog_gap_fill.run(workdir, year_size=catalog_gap_fill.SIZES[self.mode], log=log))
+
     def rederive(self) -> None:
         if not postgres_reachable():
             raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432 (run `make postgres`)")
@@ -274,6 +280,8 @@ class Run:
             self._guard(long_run.NAME, self.long_run)
         if self.want(catalog_ids_load.NAME):
             self._guard(catalog_ids_load.NAME, self.catalog_ids_load)
+        if self.want(catalog_gap_fill.NAME):
+            self._guard(catalog_gap_fill.NAME, self.catalog_gap_fill)
         if self.want(rederive.NAME):
             self._guard(rederive.NAME, self.rederive)
         order = list(MEASUREMENTS)

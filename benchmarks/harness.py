@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,15 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import requests
-
-from cinegraph_assets_tests.support.postgres import postgres_available, throwaway_database
+from benchmarks.postgres import postgres_available, throwaway_database
+from cinegraph_assets.launcher import SANDBOX_API_KEY, SandboxProcess
 
 REPO = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-#: The sandbox's default credentials (its --tmdb-api-key default).
-SANDBOX_API_KEY = "sandbox"
-READY = re.compile(r"sandbox listening on (http://\S+)")
 
 
 # --------------------------------------------------------------------------------------------- machine
@@ -146,8 +140,9 @@ def log(message: str) -> None:
 
 # --------------------------------------------------------------------------------------------- sandbox
 
-class Sandbox:
-    """A private sandbox subprocess (`python -m cinegraph_assets.sandbox`) on a free port.
+class Sandbox(SandboxProcess):
+    """A private sandbox on a free port (the package's launcher), named for its log file, with the
+    benchmarks' defaults: a demo catalog whose clock starts on 2025-07-01.
 
     Options map to command-line flags: max_rps=40 -> --max-rps 40, year_size=["2024=4000"] ->
     --year-size 2024=4000 (repeated for a list).
@@ -155,93 +150,18 @@ class Sandbox:
 
     def __init__(self, *, seed: int = 7, scale: str = "demo", start_date: str | None = "2025-07-01",
                  name: str = "sandbox", log_dir: Path | None = None, **options):
-        self.seed, self.scale, self.start_date = seed, scale, start_date
-        self.options = options
         self.name = name
-        self.base = ""
         self.log_dir = log_dir
-        self.proc: subprocess.Popen | None = None
-        self._http = requests.Session()
-
-    @property
-    def tmdb_url(self) -> str:
-        return f"{self.base}/3"
-
-    def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "cinegraph_assets.sandbox", "--host", "127.0.0.1",
-               "--port", "0", "--seed", str(self.seed), "--scale", self.scale]
-        if self.start_date:
-            cmd += ["--start-date", self.start_date]
-        for key, value in self.options.items():
-            flag = "--" + key.replace("_", "-")
-            for item in (value if isinstance(value, (list, tuple)) else [value]):
-                cmd += [flag, str(item)]
-        return cmd
+        log_file = open(log_dir / f"{name}.log", "w") if log_dir else subprocess.DEVNULL
+        super().__init__(seed=seed, scale=scale, start_date=start_date, stderr=log_file,
+                         stop_grace=10.0, **options)
 
     def settings(self) -> dict:
-        return {"seed": self.seed, "scale": self.scale, "start_date": self.start_date, **self.options}
-
-    def start(self, timeout: float = 120.0) -> "Sandbox":
-        """Start on a port the system picks; wait for the sandbox's `listening on URL` line."""
-        log_file = open(self.log_dir / f"{self.name}.log", "w") if self.log_dir else None
-        self.proc = subprocess.Popen(self.command(), cwd=REPO, stdout=subprocess.PIPE,
-                                     stderr=log_file or subprocess.DEVNULL, text=True, bufsize=1,
-                                     start_new_session=True)
-        found: list[str] = []
-
-        def read_ready_line() -> None:
-            for line in self.proc.stdout:  # keep draining so the sandbox never blocks on a full pipe
-                match = READY.search(line)
-                if match and not found:
-                    found.append(match.group(1))
-
-        threading.Thread(target=read_ready_line, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not found:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the sandbox did not start (command: {' '.join(self.command())}; "
-                                   f"its stderr is in {self.log_dir})")
-            time.sleep(0.05)
-        self.base = found[0]
-        return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(10)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self._http.close()
-
-    def __enter__(self) -> "Sandbox":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    # -- control endpoints
-    def stats(self) -> dict:
-        return self._http.get(f"{self.base}/_sandbox/stats", timeout=10).json()
-
-    def reset_stats(self) -> None:
-        self._http.post(f"{self.base}/_sandbox/stats/reset", json={}, timeout=10).raise_for_status()
-
-    def configure(self, **values) -> dict:
-        response = self._http.post(f"{self.base}/_sandbox/config", json=values, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def truth(self, year: int) -> list[int]:
-        body = self._http.get(f"{self.base}/_sandbox/truth/years/{year}", timeout=60).json()
-        return list(body["ids"] if isinstance(body, dict) else body)
+        """What the results record of this sandbox: the options it was started with."""
+        return dict(self.options)
 
     def cpu_seconds(self) -> float | None:
-        return process_cpu_seconds(self.proc.pid) if self.proc else None
+        return process_cpu_seconds(self.process.pid) if self.process else None
 
 
 def api_requests(stats: dict) -> dict:
@@ -393,6 +313,16 @@ class Parallel:
         for thread in self.threads:
             thread.join()
         return self.errors
+
+
+def report(record: dict, json_path: str | None) -> int:
+    """A lone measurement's ending: its record printed (and written to `json_path`), exit code 0
+    when every goal was met."""
+    text = json.dumps(record, indent=2, default=str)
+    if json_path:
+        Path(json_path).write_text(text + "\n")
+    print(text)
+    return 0 if all(record["met"].values()) else 1
 
 
 def temp_workdir() -> Path:

@@ -2,7 +2,7 @@
 
 The sandbox's clock and the platform's advance together in steps of a week for a whole year
 (across New Year) while the daily sync, the catalog backfill, the changes feed and the OMDb backlog
-(a small quota) run as the daemon would run them (cinegraph_assets_tests/support/long_run.py): the
+(a small quota) run as the daemon would run them (benchmarks/long_run_world.py): the
 changes feed is down for a week, a CDN answers 404 without TMDb's code 34 to 3% of TMDb's requests,
 and movies move across Dec 31 / Jan 1 every day. At the end it reports what must hold:
 
@@ -20,7 +20,6 @@ others' bookkeeping; `python -m benchmarks.long_run --days 365` alone.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -29,14 +28,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from cinegraph_assets_tests.support.long_run import (
+from benchmarks.long_run_world import (
     LongRun,
     LongRunPlan,
     imported_years,
     movies_without_omdb_answer,
     years_differing_from_truth,
 )
-from cinegraph_assets_tests.support.sandbox import SandboxProcess
+from cinegraph_assets.launcher import SandboxProcess
 
 NAME = "long_run"
 DESCRIPTION = ("a simulated year (quick: 60 days) of daily sync, backfill, changes feed and OMDb backlog "
@@ -79,7 +78,7 @@ def run(workdir: Path, days: int = FULL_DAYS, step_days: int = FULL_STEP_DAYS, l
     populated = range(START.year - POPULATED_YEARS + 1, START.year + 2)
     year_sizes = {y: (YEAR_SIZE if y in populated else 0) for y in range(1874, START.year + 2)}
     warehouse_url = f"sqlite:///{workdir / 'warehouse.sqlite'}"
-    with SandboxProcess(start_date=START.isoformat(), detail_size="small", change_rate=0.004,
+    with SandboxProcess(seed=7, scale="demo", start_date=START.isoformat(), detail_size="small", change_rate=0.004,
                         new_per_day=8, new_year_moves=3, omdb_daily_limit=OMDB_DAILY_LIMIT,
                         year_size=[f"{y}={n}" for y, n in year_sizes.items()]) as sandbox, \
             environment({**sandbox.env(), "CINEGRAPH_DATABASE_URL": warehouse_url,
@@ -139,11 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="long_run_"))
     record = run(workdir, args.days, args.step_days)
-    text = json.dumps(record, indent=2, default=str)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
-    return 0 if all(record["met"].values()) else 1
+    from benchmarks.harness import report
+
+    return report(record, args.json)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def main() -> None:
     from cinegraph_assets.tmdb import normalizer
     from cinegraph_assets.warehouse.engine import get_engine
     from cinegraph_assets.warehouse.migrate import upgrade
-    from cinegraph_assets_tests.support.postgres import throwaway_database
+    from benchmarks.postgres import throwaway_database
 
     context = nullcontext(args.url) if args.url else throwaway_database("cinegraph_bench")
     with context as url:

@@ -151,7 +151,7 @@ def measure(url: str, movies: int, profile: str | None = None) -> dict:
 
 def run(movies: int, profile_dir=None, log=print) -> dict:
     """One measurement in a throwaway PostgreSQL database (for `python -m benchmarks`)."""
-    from cinegraph_assets_tests.support.postgres import throwaway_database
+    from benchmarks.postgres import throwaway_database
 
     log(f"{NAME}: storing {movies} movies, then re-deriving them")
     profile = str(profile_dir / f"{NAME}.collapsed") if profile_dir else None
@@ -167,7 +167,7 @@ def main() -> None:
     parser.add_argument("--profile", metavar="PATH", help="py-spy raw samples of the re-deriving process")
     args = parser.parse_args()
 
-    from cinegraph_assets_tests.support.postgres import throwaway_database
+    from benchmarks.postgres import throwaway_database
 
     with (nullcontext(args.url) if args.url else throwaway_database("cinegraph_bench")) as url:
         record = measure(url, args.movies, args.profile)

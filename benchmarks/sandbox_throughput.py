@@ -21,42 +21,19 @@ import http.client
 import json
 import multiprocessing
 import os
-import re
-import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from cinegraph_assets.launcher import SandboxProcess
 
 NAME = "sandbox_throughput"
-REPO = Path(__file__).resolve().parents[1]
 APPENDS = "credits,videos,images,keywords,release_dates,external_ids,watch/providers,alternative_titles,translations"
 GOAL_PER_SECOND = 500.0
-READY = re.compile(r"sandbox listening on http://([\d.]+):(\d+)")
-
-
-def start_sandbox(scale: str) -> tuple[subprocess.Popen, str, int]:
-    cmd = [sys.executable, "-m", "cinegraph_assets.sandbox", "--host", "127.0.0.1", "--port", "0",
-           "--scale", scale, "--seed", "7", "--start-date", "2026-11-21", "--detail-size", "full"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
-    line = proc.stdout.readline()
-    match = READY.search(line)
-    if not match:
-        proc.kill()
-        raise RuntimeError(f"sandbox did not start: {line!r}")
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc, match.group(1), int(match.group(2))
-
-
-def stop_sandbox(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _fetch_all(args: tuple[str, int, list[int], int]) -> tuple[int, int, int, list[float]]:
@@ -134,18 +111,18 @@ def run_pass(host: str, port: int, ids: list[int], workers: int, threads: int, s
 def measure(quick: bool = False, workers: int = 2, threads: int = 4, year: int = 2024,
             limit: int | None = None) -> dict:
     scale = "demo" if quick else "bench"
-    proc, host, port = start_sandbox(scale)
-    try:
-        with urllib.request.urlopen(f"http://{host}:{port}/_sandbox/truth/years/{year}", timeout=120) as r:
+    with SandboxProcess(scale=scale, seed=7, start_date="2026-11-21", detail_size="full",
+                        stderr=subprocess.DEVNULL, stop_grace=10.0) as sandbox:
+        address = urlsplit(sandbox.url)
+        host, port = address.hostname, address.port
+        with urllib.request.urlopen(f"{sandbox.url}/_sandbox/truth/years/{year}", timeout=120) as r:
             ids = json.loads(r.read())["ids"]
         ids = ids[: (limit or (1500 if quick else 8000))]
         # A short warm-up so connection setup and first imports are not timed.
         run_pass(host, port, ids[:50], 1, 2)
         ids = ids[50:]
-        cold = run_pass(host, port, ids, workers, threads, proc.pid)
-        warm = run_pass(host, port, ids, workers, threads, proc.pid)
-    finally:
-        stop_sandbox(proc)
+        cold = run_pass(host, port, ids, workers, threads, sandbox.process.pid)
+        warm = run_pass(host, port, ids, workers, threads, sandbox.process.pid)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {
         "name": NAME, "scale": scale, "year": year, "append_to_response": APPENDS,

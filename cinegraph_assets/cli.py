@@ -17,6 +17,13 @@ import sys
 import time
 from pathlib import Path
 
+from cinegraph_assets.launcher import (
+    SANDBOX_API_KEY,
+    STOP_GRACE_SECONDS,
+    SandboxProcess,
+    start_process_group,
+    stop_process_group,
+)
 from cinegraph_assets.production.commands import add_commands as add_production_commands
 
 DESCRIPTION = (
@@ -29,54 +36,10 @@ DESCRIPTION = (
 )
 SANDBOX_PORT = 8765
 WEBSERVER_PORT = 3000
-STOP_GRACE_SECONDS = 10
 
 
 def _log(message: str) -> None:
     print(f"[cinegraph] {message}", flush=True)
-
-
-def _start_group(cmd: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(cmd, env=env, start_new_session=True, **kwargs)
-
-
-def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE_SECONDS,
-                       name: str = "process") -> None:
-    """SIGTERM a process started with start_new_session=True and its whole group; SIGKILL what is
-    left after `grace` seconds. Also used by the tests that start Dagster processes."""
-    # start_new_session made the process a group leader: its pid is the group id, which stays
-    # valid for the group's children (dagster's code servers, run workers) even once the leader
-    # itself has exited.
-    pgid = process.pid
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            _log(f"{name} did not stop within {wait:.0f}s of {sig.name}; escalating")
-    try:
-        os.killpg(pgid, signal.SIGKILL)  # stragglers of the group
-    except ProcessLookupError:
-        pass
-
-
-def _wait_for_line(process: subprocess.Popen, needle: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None:
-                raise RuntimeError(f"the sandbox exited with code {process.returncode} before it was ready")
-            continue
-        sys.stdout.write(line)
-        if needle in line:
-            return line
-    raise RuntimeError(f"the sandbox did not say '{needle}' within {timeout:.0f}s")
 
 
 def _home_of(project_dir: Path, env: dict[str, str]) -> Path:
@@ -86,20 +49,6 @@ def _home_of(project_dir: Path, env: dict[str, str]) -> Path:
 #: On the sandbox there is no quota to spare, so the catalog backfill imports years one after
 #: another (at most two runs at a time) instead of one year a day as against the real TMDb.
 SANDBOX_BACKFILL_YEARS_PER_DAY = "200"
-
-
-def _sandbox_env(env: dict[str, str], port: int) -> dict[str, str]:
-    base = f"http://127.0.0.1:{port}"
-    return {
-        "CATALOG_BACKFILL_YEARS_PER_DAY": env.get("CATALOG_BACKFILL_YEARS_PER_DAY")
-        or SANDBOX_BACKFILL_YEARS_PER_DAY,
-        "TMDB_BASE_URL": f"{base}/3",
-        "TMDB_API_KEY": "sandbox",
-        "TMDB_EXPORTS_BASE_URL": base,
-        "OMDB_BASE_URL": f"{base}/omdb/",
-        "OMDB_API_KEY": env.get("OMDB_API_KEY") or "sandbox",
-        "OSCARS_SOURCE_URL": f"{base}/oscars/oscars.csv",
-    }
 
 
 def _prepare(project_dir: Path, home: Path) -> None:
@@ -149,10 +98,13 @@ def run(args: argparse.Namespace) -> int:
     _log(f"DAGSTER_HOME={home}")
 
     processes: list[tuple[str, subprocess.Popen]] = []
+    sandbox: SandboxProcess | None = None
 
     def stop_all(*_signal_args) -> None:
         for name, process in reversed(processes):
             stop_process_group(process, name=name)
+        if sandbox is not None:
+            sandbox.stop()
 
     def on_signal(signum, _frame):
         _log(f"received {signal.Signals(signum).name}; stopping everything this command started")
@@ -164,14 +116,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not (env.get("TMDB_API_KEY") or env.get("TMDB_ACCESS_TOKEN")):
             _log("no TMDB_API_KEY / TMDB_ACCESS_TOKEN set: starting the local sandbox in their place")
-            sandbox = _start_group(
-                [sys.executable, "-u", "-m", "cinegraph_assets.sandbox", "--host", "127.0.0.1",
-                 "--port", str(args.sandbox_port)],
-                env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            )
-            processes.append(("sandbox", sandbox))
-            _wait_for_line(sandbox, "listening", timeout=120)
-            env.update(_sandbox_env(env, args.sandbox_port))
+            sandbox = SandboxProcess(port=args.sandbox_port, env=env, stderr=subprocess.STDOUT,
+                                     echo=True, stop_grace=STOP_GRACE_SECONDS).start()
+            env.update({
+                **sandbox.env(),
+                # an OMDb key of one's own still works against the sandbox's OMDb
+                "OMDB_API_KEY": env.get("OMDB_API_KEY") or SANDBOX_API_KEY,
+                "CATALOG_BACKFILL_YEARS_PER_DAY": env.get("CATALOG_BACKFILL_YEARS_PER_DAY")
+                or SANDBOX_BACKFILL_YEARS_PER_DAY,
+            })
             os.environ.update(env)
         else:
             _log("TMDb credentials found: using the real services")
@@ -180,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
         _log(f"warehouse at {upgrade()}")
 
-        webserver = _start_group(
+        webserver = start_process_group(
             [sys.executable, "-m", "dagster", "dev", "-w", str(project_dir / "workspace.yaml"),
              "-h", "127.0.0.1", "-p", str(args.port)],
             env, cwd=project_dir,
@@ -188,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
         processes.append(("dagster dev", webserver))
         _log(f"Dagster UI on http://127.0.0.1:{args.port}  (Ctrl-C stops everything)")
         while True:
+            if sandbox is not None and sandbox.poll() is not None:
+                _log(f"sandbox exited with code {sandbox.poll()}; stopping the rest")
+                return sandbox.poll() or 1
             for name, process in processes:
                 if process.poll() is not None:
                     _log(f"{name} exited with code {process.returncode}; stopping the rest")

@@ -1,5 +1,7 @@
 """Release-year partitions: one partition per year a movie can premiere in, 1874 to this year."""
 
+from datetime import datetime
+
 import dagster as dg
 
 #: One partition per release year. end_offset=1 makes the current (still running) year a partition
@@ -7,6 +9,12 @@ import dagster as dg
 release_years = dg.TimeWindowPartitionsDefinition(
     cron_schedule="0 0 1 1 *", fmt="%Y", start="1874", end_offset=1
 )
+
+
+def partition_year_range(now: datetime) -> tuple[int, int]:
+    """First and last release-year partition that exist at `now` (1874 .. the current year)."""
+    keys = release_years.get_partition_keys(current_time=now)
+    return int(keys[0]), int(keys[-1])
 
 
 def partition_years(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[int]:

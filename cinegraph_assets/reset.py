@@ -29,9 +29,9 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from cinegraph_assets.automation.instance_state import ORIGINAL_TIME_KEY, active_years, materialized_at
-from cinegraph_assets.automation.jobs import OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_ASSETS
+from cinegraph_assets.asset_keys import OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_ASSETS
 from cinegraph_assets.home import existing_instance
+from cinegraph_assets.instance_history import ORIGINAL_TIME_KEY, active_years, materialized_at
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.upstream import import_in_the_ui
 from cinegraph_assets.warehouse import ratings

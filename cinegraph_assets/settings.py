@@ -222,6 +222,9 @@ _SETTINGS = [
             "Include adult movies in discovery (TMDb's own default is false)."),
     Setting("TMDB_FAILURE_THRESHOLD", 0.01, _parse_fraction,
             "Share of a year's movies whose details may fail before the partition fails (0.01 = 1%)."),
+    Setting("TMDB_GAP_BATCH_SIZE", 10000, _parse_positive_int,
+            "Most TMDb details requests one tmdb_gap_movies run makes (movies no year's discovery "
+            "returns, most popular first); the next run continues where it stopped."),
     # OMDb
     Setting("OMDB_API_KEY", None, _parse_str,
             "OMDb API key (sent as the apikey query parameter).", secret=True),
@@ -265,12 +268,6 @@ SETTINGS: dict[str, Setting] = {setting.env: setting for setting in _SETTINGS}
 def setting(env: str, explicit: Any = None, environ: Mapping[str, str] | None = None) -> Any:
     """Resolve one setting by its env var name (explicit value > env var > default)."""
     return SETTINGS[env].resolve(explicit, environ)
-
-
-def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The secret values currently configured, for redaction."""
-    environ = os.environ if environ is None else environ
-    return [environ[s.env] for s in _SETTINGS if s.secret and environ.get(s.env)]
 
 
 def _shown_default(entry: Setting) -> str:

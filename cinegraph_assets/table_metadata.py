@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from cinegraph_assets import asset_keys as keys
 from cinegraph_assets.warehouse import row_counts
 from cinegraph_assets.warehouse import schema as s
 
@@ -41,30 +42,31 @@ COMMON_DESCRIPTIONS = {
 }
 
 #: The tables each asset writes, its main table first.
-ASSET_TABLES: dict[str, tuple[sa.Table, ...]] = {
-    "tmdb_discovered_movies": (s.discovered_movies, s.discovery_windows),
-    "tmdb_movie_details": (s.tmdb_details_staging, s.tmdb_fetch_failures),
-    "movies": (s.movies, s.genres, s.people, s.keywords, s.companies, s.countries, s.languages,
+ASSET_TABLES: dict[dg.AssetKey, tuple[sa.Table, ...]] = {
+    keys.TMDB_DISCOVERED_MOVIES: (s.discovered_movies, s.discovery_windows),
+    keys.TMDB_MOVIE_DETAILS: (s.tmdb_details_staging, s.tmdb_fetch_failures),
+    keys.MOVIES: (s.movies, s.genres, s.people, s.keywords, s.companies, s.countries, s.languages,
                s.collections, *s.MOVIE_CHILD_TABLES),
-    "omdb_ratings": (s.movie_ratings, s.omdb_movies, s.omdb_quota_ledger),
-    "oscar_nominations": (s.oscar_nominations, s.oscar_nominees, s.oscar_ceremonies, s.oscar_categories),
+    keys.OMDB_RATINGS: (s.movie_ratings, s.omdb_movies, s.omdb_quota_ledger),
+    keys.OSCAR_NOMINATIONS: (s.oscar_nominations, s.oscar_nominees, s.oscar_ceremonies, s.oscar_categories),
+    keys.TMDB_CATALOG_IDS: (s.tmdb_export_ids, s.tmdb_exports),
 }
 
-_FROM_PAYLOAD = [("tmdb_movie_details", "payload")]
+_FROM_PAYLOAD = [(keys.TMDB_MOVIE_DETAILS, "payload")]
 #: Main-table columns derived from other assets' columns: {asset: {column: [(asset, column)]}}.
-COLUMN_LINEAGE: dict[str, dict[str, list[tuple[str, str]]]] = {
-    "movies": {
+COLUMN_LINEAGE: dict[dg.AssetKey, dict[str, list[tuple[dg.AssetKey, str]]]] = {
+    keys.MOVIES: {
         **{c.name: _FROM_PAYLOAD for c in s.movies.columns
            if c.name not in ("tmdb_data", "fetched_at", "deleted_at", "rules_version")},
         "tmdb_data": _FROM_PAYLOAD,
-        "fetched_at": [("tmdb_movie_details", "fetched_at")],
+        "fetched_at": [(keys.TMDB_MOVIE_DETAILS, "fetched_at")],
     },
-    "tmdb_movie_details": {"tmdb_id": [("tmdb_discovered_movies", "tmdb_id")]},
+    keys.TMDB_MOVIE_DETAILS: {"tmdb_id": [(keys.TMDB_DISCOVERED_MOVIES, "tmdb_id")]},
     # OMDb is asked by the movie's IMDb id; the ratings are filed under its tmdb id.
-    "omdb_ratings": {"tmdb_id": [("movies", "tmdb_id"), ("movies", "imdb_id")]},
+    keys.OMDB_RATINGS: {"tmdb_id": [(keys.MOVIES, "tmdb_id"), (keys.MOVIES, "imdb_id")]},
     # A nomination is matched to a movie by IMDb id, else by title and year.
-    "oscar_nominations": {"tmdb_id": [("movies", "tmdb_id"), ("movies", "imdb_id"), ("movies", "title"),
-                                      ("movies", "release_year")]},
+    keys.OSCAR_NOMINATIONS: {"tmdb_id": [(keys.MOVIES, "tmdb_id"), (keys.MOVIES, "imdb_id"),
+                                         (keys.MOVIES, "title"), (keys.MOVIES, "release_year")]},
 }
 
 
@@ -90,17 +92,17 @@ def table_schema(table: sa.Table) -> dg.TableSchema:
     ])
 
 
-def column_lineage(asset: str) -> dg.TableColumnLineage | None:
+def column_lineage(asset: dg.AssetKey) -> dg.TableColumnLineage | None:
     deps = COLUMN_LINEAGE.get(asset)
     if not deps:
         return None
     return dg.TableColumnLineage(deps_by_column={
-        column: [dg.TableColumnDep(asset_key=dg.AssetKey(other), column_name=name) for other, name in sources]
+        column: [dg.TableColumnDep(asset_key=other, column_name=name) for other, name in sources]
         for column, sources in deps.items()
     })
 
 
-def definition_metadata(asset: str) -> dict:
+def definition_metadata(asset: dg.AssetKey) -> dict:
     """Static metadata of an asset that writes tables (empty for any other asset)."""
     tables = ASSET_TABLES.get(asset)
     if not tables:
@@ -116,11 +118,11 @@ def definition_metadata(asset: str) -> dict:
 
 def describe_tables(spec: dg.AssetSpec) -> dg.AssetSpec:
     """For Definitions.map_asset_specs: adds definition_metadata to the asset's spec."""
-    metadata = definition_metadata(spec.key.to_user_string())
+    metadata = definition_metadata(spec.key)
     return spec.merge_attributes(metadata=metadata) if metadata else spec
 
 
-def row_count_metadata(conn: Connection, asset: str, year: int | None = None) -> dict:
+def row_count_metadata(conn: Connection, asset: dg.AssetKey, year: int | None = None) -> dict:
     """Numeric row counts of the asset's tables: the main table's total and the year's rows, and
     rows/<table> (the year's rows where the table has years, else its total)."""
     main, *others = ASSET_TABLES[asset]

@@ -23,6 +23,8 @@ from typing import Callable, Iterable, Sequence
 
 import dagster as dg
 
+from cinegraph_assets.instance_history import materialized_years
+
 #: Where a person imports a year in the UI (the README's path): the job of the TMDb assets and the
 #: year's Oscar nominations; its Materialize all opens the partition picker.
 IMPORT_IN_THE_UI = "Jobs > tmdb_year_import > Materialize all > {years}"
@@ -35,11 +37,6 @@ def years_label(years: Sequence[int]) -> str:
 
 def import_in_the_ui(years: Sequence[int]) -> str:
     return IMPORT_IN_THE_UI.format(years=years_label(years))
-
-
-def materialized_years(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -> set[int]:
-    """Years with at least one successful materialization of `asset_key` on this instance."""
-    return {int(key) for key in instance.get_materialized_partitions(asset_key) if key.isdigit()}
 
 
 def years_with_nothing_to_do(

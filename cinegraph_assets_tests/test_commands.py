@@ -11,8 +11,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from cinegraph_assets.automation.instance_state import materialized_at
 from cinegraph_assets.cli import main
+from cinegraph_assets.instance_history import materialized_at
 from cinegraph_assets.pools import POOL_LIMITS
 from cinegraph_assets.warehouse import ratings
 from cinegraph_assets.warehouse.engine import get_engine

@@ -55,3 +55,27 @@ def test_readme_settings_table_is_the_registry():
         "README.md's settings table differs from cinegraph_assets/settings.py: "
         "regenerate it with `python -m cinegraph_assets.settings`"
     )
+
+
+def test_every_field_of_the_service_resources_falls_back_to_a_registered_setting():
+    """One resolver (resources.SettingsResource) serves TMDb, OMDb and the Oscar source: a field
+    missing from ENV_VARS would never be read from the environment."""
+    from cinegraph_assets.omdb.resource import OMDbResource
+    from cinegraph_assets.oscars.resource import OscarsSourceResource
+    from cinegraph_assets.settings import SETTINGS
+    from cinegraph_assets.tmdb.resource import TMDbResource
+
+    for resource in (TMDbResource, OMDbResource, OscarsSourceResource):
+        assert set(resource.ENV_VARS) == set(resource.model_fields), resource.__name__
+        assert set(resource.ENV_VARS.values()) <= set(SETTINGS), resource.__name__
+
+
+def test_a_resource_field_left_empty_is_read_from_its_env_var_at_run_time(monkeypatch):
+    from cinegraph_assets.omdb.resource import OMDbResource
+    from cinegraph_assets.tmdb.resource import TMDbResource
+
+    monkeypatch.setenv("TMDB_MAX_RPS", "7.5")
+    monkeypatch.setenv("OMDB_DAILY_LIMIT", "12")
+    assert TMDbResource().resolved().max_rps == 7.5
+    assert TMDbResource(max_rps=2.0).resolved().max_rps == 2.0
+    assert OMDbResource().resolved().daily_limit == 12

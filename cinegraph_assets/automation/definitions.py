@@ -23,13 +23,12 @@ import dagster as dg
 from cinegraph_assets.automation.freshness import freshness_sensor, movies_current_year_freshness
 from cinegraph_assets.automation.jobs import ALL_JOBS
 from cinegraph_assets.automation.schedules import daily_sync_schedule, oscars_yearly_schedule
-from cinegraph_assets.automation.sensors import (
-    catalog_backfill_sensor,
-    catalog_progress_sensor,
-    omdb_backlog_sensor,
-    oscars_source_sensor,
-    tmdb_changes_sensor,
-)
+from cinegraph_assets.automation.tmdb_catalog_sync_sensor import tmdb_catalog_sensor
+from cinegraph_assets.automation.tmdb_changes_sensor import tmdb_changes_sensor
+from cinegraph_assets.automation.catalog_backfill_sensor import catalog_backfill_sensor
+from cinegraph_assets.automation.catalog_progress_sensor import catalog_progress_sensor
+from cinegraph_assets.automation.omdb_backlog_sensor import omdb_backlog_sensor
+from cinegraph_assets.automation.oscars_source_sensor import oscars_source_sensor
 from cinegraph_assets.settings import SETTINGS, SettingError, setting
 
 SCHEDULE_NAMES = ("daily_sync", "oscars_yearly")
@@ -40,6 +39,7 @@ SENSOR_NAMES = (
     "oscars_source_changed",
     "movies_freshness",
     "catalog_progress_after_sync",
+    "tmdb_catalog_sync",
 )
 #: How often a stand-in reports its setting's error (it does nothing else).
 STAND_IN_INTERVAL_SECONDS = 300
@@ -77,6 +77,7 @@ def _automation(switched_off: frozenset[str], changes_interval_seconds: int):
         "oscars_source_changed": oscars_source_sensor(sensor_status("oscars_source_changed")),
         "movies_freshness": freshness_sensor(sensor_status("movies_freshness")),
         "catalog_progress_after_sync": catalog_progress_sensor(sensor_status("catalog_progress_after_sync")),
+        "tmdb_catalog_sync": tmdb_catalog_sensor(sensor_status("tmdb_catalog_sync")),
     }
     return schedules, sensors
 

@@ -27,9 +27,9 @@ import dagster as dg
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from cinegraph_assets.automation import clock
-from cinegraph_assets.automation.instance_state import materialized_at
-from cinegraph_assets.automation.jobs import MOVIES
+from cinegraph_assets import clock
+from cinegraph_assets.asset_keys import MOVIES
+from cinegraph_assets.instance_history import materialized_at
 from cinegraph_assets.partitions import partition_years, release_years
 
 WARN_AFTER = timedelta(hours=24)

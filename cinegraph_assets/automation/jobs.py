@@ -8,6 +8,8 @@ Which assets a year's run covers is a choice about the OMDb quota:
   year it happens to import; the `omdb_backlog` sensor spends it instead, recent years first.
 - `omdb_ratings_job` and `oscar_nominations_job`: one asset each, for the backlog and Oscar triggers.
 - `catalog_progress_job`: refreshes the reporting table after syncs.
+- `tmdb_catalog_sync` and `tmdb_gap_fill` (the tmdb_catalog_sync sensor): the whole catalog, not
+  partitioned: the day's export then one gap batch, and further gap batches.
 
 They run in one process (in_process_executor): a year's steps form a chain anyway (discovery ->
 details -> movies -> Oscars, then the checks), the details step already fetches with a thread pool,
@@ -19,19 +21,18 @@ from __future__ import annotations
 
 import dagster as dg
 
+from cinegraph_assets.asset_keys import (
+    CATALOG_PROGRESS,
+    OMDB_RATINGS,
+    OSCAR_NOMINATIONS,
+    TMDB_ASSETS,
+    TMDB_CATALOG_IDS,
+    TMDB_GAP_MOVIES,
+)
 from cinegraph_assets.partitions import release_years
 
-TMDB_DISCOVERED_MOVIES = dg.AssetKey("tmdb_discovered_movies")
-TMDB_MOVIE_DETAILS = dg.AssetKey("tmdb_movie_details")
-MOVIES = dg.AssetKey("movies")
-OMDB_RATINGS = dg.AssetKey("omdb_ratings")
-OSCAR_NOMINATIONS = dg.AssetKey("oscar_nominations")
-CATALOG_PROGRESS = dg.AssetKey("catalog_progress")
-
-TMDB_ASSETS = (TMDB_DISCOVERED_MOVIES, TMDB_MOVIE_DETAILS, MOVIES)
-#: Assets whose runs write a year's movies: two of these on the same year at once would do the
-#: same work twice (the sensors avoid it).
-YEAR_WRITING_ASSETS = frozenset(TMDB_ASSETS)
+#: Tag on every run a sensor requests: which sensor asked for it (seen in the UI's run list).
+TRIGGER_TAG = "cinegraph/trigger"
 
 catalog_year_sync_job = dg.define_asset_job(
     name="catalog_year_sync",
@@ -78,11 +79,29 @@ catalog_progress_job = dg.define_asset_job(
     description="Recompute the catalog progress table (every year's coverage, ETA, OMDb/Oscars).",
 )
 
-YEAR_JOBS = (catalog_year_sync_job, tmdb_year_import_job)
+tmdb_catalog_sync_job = dg.define_asset_job(
+    name="tmdb_catalog_sync",
+    executor_def=dg.in_process_executor,
+    selection=dg.AssetSelection.assets(TMDB_CATALOG_IDS, TMDB_GAP_MOVIES),
+    description=("TMDb's newest daily id export into tmdb_catalog_ids, then the movies no year's "
+                 "discovery returns (tmdb_gap_movies, one batch), then the catalog_accounted_for check."),
+)
+
+tmdb_gap_fill_job = dg.define_asset_job(
+    name="tmdb_gap_fill",
+    executor_def=dg.in_process_executor,
+    # The check judges the export again after each batch, so it turns green when the fill is done.
+    selection=dg.AssetSelection.assets(TMDB_GAP_MOVIES) | dg.AssetSelection.checks_for_assets(TMDB_CATALOG_IDS),
+    description=("One more batch of the gap fill (tmdb_gap_movies), continuing where the last one "
+                 "stopped, then the catalog_accounted_for check."),
+)
+
 ALL_JOBS = (
     catalog_year_sync_job,
     tmdb_year_import_job,
     omdb_ratings_job,
     oscar_nominations_job,
     catalog_progress_job,
+    tmdb_catalog_sync_job,
+    tmdb_gap_fill_job,
 )

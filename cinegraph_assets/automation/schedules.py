@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from cinegraph_assets.automation.jobs import catalog_year_sync_job, oscar_nominations_job
+from cinegraph_assets.automation.jobs import TRIGGER_TAG, catalog_year_sync_job, oscar_nominations_job
 
-TRIGGER_TAG = "cinegraph/trigger"
 DAILY_SYNC_CRON = "0 2 * * *"  # 02:00 UTC, after TMDb's daily ID export and the OMDb quota reset
 OSCARS_YEARLY_CRON = "0 6 1 4 *"  # April 1, 06:00 UTC: the ceremony (February/March) is over
 

@@ -3,7 +3,8 @@
 
 import dagster as dg
 
-from cinegraph_assets.omdb.checks import OMDB_RATINGS, coverage_check, coverage_result
+from cinegraph_assets.asset_keys import MOVIES, OMDB_RATINGS
+from cinegraph_assets.omdb.checks import coverage_check, coverage_result
 from cinegraph_assets.omdb.client import InvalidApiKey, OmdbUnavailable
 from cinegraph_assets.omdb.fetching import YearOutcome, rate_year
 from cinegraph_assets.omdb.quota import QuotaLedger
@@ -17,7 +18,6 @@ from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_
 from cinegraph_assets.warehouse import progress as progress_sql
 from cinegraph_assets.warehouse import ratings as ratings_sql
 
-MOVIES = dg.AssetKey("movies")
 #: Failure reasons always reported (as 0 when none), so the UI plots a continuous line for each.
 FAILURE_REASONS = (
     "not_found", "incorrect_imdb_id", "parse_error", "omdb_error", "unavailable",
@@ -52,7 +52,7 @@ def omdb_ratings(
     warn_if_unlimited(context, "omdb")
     engine = warehouse.engine
     try:
-        settings = omdb.settings()
+        settings = omdb.resolved()
     except SettingError as exc:
         raise dg.Failure(str(exc)) from None
     ledger = QuotaLedger(engine, settings.daily_limit, clock=omdb.now)
@@ -140,7 +140,7 @@ def omdb_ratings(
         metadata["requests"] = outcome.requests
         metadata["retries"] = outcome.retries
         with engine.connect() as conn:
-            metadata.update(row_count_metadata(conn, OMDB_RATINGS.to_user_string(), year))
+            metadata.update(row_count_metadata(conn, OMDB_RATINGS, year))
         context.log_event(
             dg.AssetMaterialization(asset_key=OMDB_RATINGS, partition=str(year), metadata=metadata)
         )

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import dagster as dg
 
-OMDB_RATINGS = dg.AssetKey("omdb_ratings")
+from cinegraph_assets.asset_keys import OMDB_RATINGS
 
 coverage_check = dg.AssetCheckSpec(
     name="omdb_coverage",

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
-import dagster as dg
-
 from cinegraph_assets.omdb.client import OmdbClient
-from cinegraph_assets.settings import SettingError, setting
+from cinegraph_assets.resources import SettingsResource
+from cinegraph_assets.settings import SettingError
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class OmdbSettings:
     clock_offset_days: int
 
 
-class OMDbResource(dg.ConfigurableResource):
+class OMDbResource(SettingsResource):
     """OMDb (https://www.omdbapi.com): ratings, box office, certificate and awards by IMDb id.
 
     Every field left empty is read at run time from its environment variable (OMDB_BASE_URL,
@@ -41,32 +40,35 @@ class OMDbResource(dg.ConfigurableResource):
     max_retries: Optional[int] = None
     clock_offset_days: Optional[int] = None
 
-    def settings(self) -> OmdbSettings:
-        """The resolved, validated settings (a SettingError names the env var to fix)."""
-        return OmdbSettings(
-            base_url=setting("OMDB_BASE_URL", self.base_url),
-            daily_limit=setting("OMDB_DAILY_LIMIT", self.daily_limit),
-            refresh_days=setting("OMDB_REFRESH_DAYS", self.refresh_days),
-            not_found_retry_days=setting("OMDB_NOT_FOUND_RETRY_DAYS", self.not_found_retry_days),
-            timeout_seconds=setting("OMDB_TIMEOUT_SECONDS", self.timeout_seconds),
-            max_retries=setting("OMDB_MAX_RETRIES", self.max_retries),
-            clock_offset_days=setting("OMDB_CLOCK_OFFSET_DAYS", self.clock_offset_days),
-        )
+    ENV_VARS = {
+        "base_url": "OMDB_BASE_URL",
+        "api_key": "OMDB_API_KEY",
+        "daily_limit": "OMDB_DAILY_LIMIT",
+        "refresh_days": "OMDB_REFRESH_DAYS",
+        "not_found_retry_days": "OMDB_NOT_FOUND_RETRY_DAYS",
+        "timeout_seconds": "OMDB_TIMEOUT_SECONDS",
+        "max_retries": "OMDB_MAX_RETRIES",
+        "clock_offset_days": "OMDB_CLOCK_OFFSET_DAYS",
+    }
+
+    def resolved(self) -> OmdbSettings:
+        """The resolved, validated settings but the key (a SettingError names the env var to fix).
+        The key is resolved only where a client is made."""
+        return OmdbSettings(**{name: self.resolved_field(name) for name in self.ENV_VARS if name != "api_key"})
 
     def now(self) -> datetime:
         """The time the quota day and refresh ages follow: UTC now (+ the test clock offset)."""
-        offset = setting("OMDB_CLOCK_OFFSET_DAYS", self.clock_offset_days)
-        return datetime.now(timezone.utc) + timedelta(days=offset)
+        return datetime.now(timezone.utc) + timedelta(days=self.resolved_field("clock_offset_days"))
 
     def client(self, before_request: Callable[[], bool] | None = None) -> OmdbClient:
         """A client for this run; `before_request` reserves quota before every attempt."""
-        key = setting("OMDB_API_KEY", self.api_key)
+        key = self.resolved_field("api_key")
         if not key:
             raise SettingError(
                 "OMDB_API_KEY is not set: OMDb needs an API key "
                 "(free at https://www.omdbapi.com/apikey.aspx); set the OMDB_API_KEY env var."
             )
-        resolved = self.settings()
+        resolved = self.resolved()
         return OmdbClient(
             base_url=resolved.base_url,
             api_key=key,

@@ -5,6 +5,7 @@ from collections import Counter
 
 import dagster as dg
 
+from cinegraph_assets.asset_keys import MOVIES, OSCAR_NOMINATIONS
 from cinegraph_assets.oscars.load import empty_stats, load_film_year, write_reference_tables
 from cinegraph_assets.oscars.resource import OscarsSourceResource
 from cinegraph_assets.oscars.source import OscarsSourceError
@@ -14,7 +15,6 @@ from cinegraph_assets.table_metadata import row_count_metadata
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
 from cinegraph_assets.warehouse import progress as progress_sql
 
-MOVIES = dg.AssetKey("movies")
 #: A nomination for films of year Y may name a movie whose TMDb release year is Y-1 or Y+1
 #: (festival premieres, late releases). allow_nonexistent_upstream_partitions: the first year
 #: (1874) has no Y-1 and the current year no Y+1, and those partitions must still run.
@@ -24,7 +24,7 @@ MOVIES_OF_NEIGHBOUR_YEARS = dg.TimeWindowPartitionMapping(
 
 
 @dg.asset(
-    key="oscar_nominations",
+    key=OSCAR_NOMINATIONS,
     group_name="oscars",
     partitions_def=release_years,
     deps=[dg.AssetDep(MOVIES, partition_mapping=MOVIES_OF_NEIGHBOUR_YEARS)],
@@ -112,7 +112,7 @@ def oscar_nominations(
     metadata["source_rows"] = dg.MetadataValue.int(len(table.nominations))
     metadata["years"] = dg.MetadataValue.int(len(years))
     with engine.connect() as conn:  # the film year's rows when the run holds one year
-        metadata.update(row_count_metadata(conn, context.asset_key.to_user_string(),
+        metadata.update(row_count_metadata(conn, context.asset_key,
                                            years[0] if len(years) == 1 else None))
     if len(years) > 1:
         # A range run reports its totals on every partition; the split per year is kept here.

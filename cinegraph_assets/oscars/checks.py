@@ -9,6 +9,7 @@ from typing import Sequence
 import dagster as dg
 from sqlalchemy.engine import Engine
 
+from cinegraph_assets.asset_keys import OSCAR_NOMINATIONS
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.warehouse import oscars as sql
@@ -53,7 +54,7 @@ def best_picture_result(engine: Engine, film_years: Sequence[int]) -> dg.AssetCh
     )
 
 
-@dg.asset_check(asset="oscar_nominations", partitions_def=release_years)
+@dg.asset_check(asset=OSCAR_NOMINATIONS, partitions_def=release_years)
 def oscar_nominations_match_their_imdb_movies(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
@@ -61,7 +62,7 @@ def oscar_nominations_match_their_imdb_movies(
     return imdb_match_coverage_result(warehouse.engine, partition_years(context))
 
 
-@dg.asset_check(asset="oscar_nominations", partitions_def=release_years)
+@dg.asset_check(asset=OSCAR_NOMINATIONS, partitions_def=release_years)
 def best_picture_nominations_are_matched(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:

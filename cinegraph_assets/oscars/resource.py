@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import dagster as dg
-
 from cinegraph_assets.oscars.source import (
     OscarsSourceError,
     OscarsTable,
@@ -14,13 +12,15 @@ from cinegraph_assets.oscars.source import (
     fetch_oscars_source,
     parse_oscars_tsv,
 )
-from cinegraph_assets.settings import setting
+from cinegraph_assets.resources import SettingsResource
 
 #: Seconds to wait for the upstream file (about 1.5 MB).
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
+#: The oscars_source_changed sensor's cache, beside the runs' one (see fetch_for_sensor).
+SENSOR_CACHE_DIR = "oscars_source_sensor"
 
 
-class OscarsSourceResource(dg.ConfigurableResource):
+class OscarsSourceResource(SettingsResource):
     """The Academy Awards table (tab-separated oscar_data format), downloaded only when it changed.
 
     Fields left at None are resolved when a run starts: source_url from OSCARS_SOURCE_URL (an http(s)
@@ -31,16 +31,26 @@ class OscarsSourceResource(dg.ConfigurableResource):
     source_url: Optional[str] = None
     state_dir: Optional[str] = None
 
+    ENV_VARS = {"source_url": "OSCARS_SOURCE_URL", "state_dir": "CINEGRAPH_STATE_DIR"}
+
     def resolved_source(self) -> str:
-        return setting("OSCARS_SOURCE_URL", self.source_url)
+        return self.resolved_field("source_url")
 
     def resolved_state_dir(self) -> Path:
-        return Path(setting("CINEGRAPH_STATE_DIR", self.state_dir))
+        return Path(self.resolved_field("state_dir"))
 
     def fetch(self) -> SourceSnapshot:
         """The source file, from the cache when the server says it has not changed."""
         return fetch_oscars_source(
             self.resolved_source(), self.resolved_state_dir(), timeout=DOWNLOAD_TIMEOUT_SECONDS
+        )
+
+    def fetch_for_sensor(self) -> SourceSnapshot:
+        """The source file as the sensor watching it sees it: through a cache of its own, since
+        sharing the runs' cache would make the next run report the change as "unchanged"."""
+        return fetch_oscars_source(
+            self.resolved_source(), self.resolved_state_dir() / SENSOR_CACHE_DIR,
+            timeout=DOWNLOAD_TIMEOUT_SECONDS,
         )
 
     def read_table(self) -> tuple[SourceSnapshot, OscarsTable]:

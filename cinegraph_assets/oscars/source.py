@@ -129,6 +129,10 @@ class OscarsTable:
     def for_film_year(self, year: int) -> list[Nomination]:
         return [n for n in self.nominations if n.film_year == year]
 
+    def film_years(self) -> list[int]:
+        """Every film year the table names, in order."""
+        return sorted({n.film_year for n in self.nominations})
+
 
 # ---------------------------------------------------------------------------------------------
 # Parsing

@@ -2,17 +2,18 @@
 
 import dagster as dg
 
-from cinegraph_assets.automation import clock
+from cinegraph_assets import clock
+from cinegraph_assets.asset_keys import CATALOG_PROGRESS, MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_GAP_MOVIES
 from cinegraph_assets.reporting.collect import collect_progress
 from cinegraph_assets.reporting.picture import LEGEND, progress_picture_markdown
 from cinegraph_assets.reporting.progress import CatalogProgress
 from cinegraph_assets.resources import WarehouseResource
 
 # Upstream only for the lineage graph: the table reads the warehouse and the instance, not inputs.
-# It is refreshed by the catalog_progress_after_sync sensor (automation/sensors.py) after every
+# It is refreshed by the catalog_progress_after_sync sensor (automation/catalog_progress_sensor.py) after every
 # materialization of these assets: Declarative Automation would wait for all 150 upstream
 # partitions to exist, which during the backfill they never do.
-UPSTREAM = [dg.AssetKey("movies"), dg.AssetKey("omdb_ratings"), dg.AssetKey("oscar_nominations")]
+UPSTREAM = [MOVIES, OMDB_RATINGS, OSCAR_NOMINATIONS, TMDB_GAP_MOVIES]
 
 #: The per-year table as Dagster table metadata: the UI shows it as a table, not behind a link.
 YEAR_TABLE_SCHEMA = dg.TableSchema(columns=[
@@ -43,7 +44,7 @@ def year_table(report: CatalogProgress) -> dg.TableMetadataValue:
 
 
 @dg.asset(
-    key="catalog_progress",
+    key=CATALOG_PROGRESS,
     group_name="reporting",
     deps=UPSTREAM,
     kinds={"sql"},

@@ -7,23 +7,24 @@ from datetime import datetime, timedelta
 import dagster as dg
 from sqlalchemy.engine import Engine
 
-from cinegraph_assets.automation.instance_state import active_years, year_run_history
-from cinegraph_assets.partitions import release_years
+from cinegraph_assets.instance_history import active_years, year_run_history
+from cinegraph_assets.partitions import partition_year_range
 from cinegraph_assets.reporting.progress import CatalogProgress, build_progress
 from cinegraph_assets.settings import setting
+from cinegraph_assets.warehouse import catalog_gap
 from cinegraph_assets.warehouse import progress as progress_sql
 from cinegraph_assets.warehouse import ratings
 
 
 def collect_progress(engine: Engine, instance: dg.DagsterInstance | None, now: datetime) -> CatalogProgress:
     """The progress report as of `now` (instance None: without running/failed years)."""
-    keys = release_years.get_partition_keys(current_time=now)
-    first_year, last_year = int(keys[0]), int(keys[-1])
+    first_year, last_year = partition_year_range(now)
     with engine.connect() as conn:
         counts = progress_sql.year_counts(conn)
         new_last_24h = progress_sql.movies_first_seen_since(conn, now - timedelta(hours=24))
         omdb = ratings.omdb_coverage(conn)
         oscars = progress_sql.oscar_match_rate(conn)
+        whole_catalog = catalog_gap.catalog_accounting(conn, include_adult=setting("TMDB_INCLUDE_ADULT"))
     running: set[int] = set()
     failed: set[int] = set()
     if instance is not None:
@@ -41,4 +42,5 @@ def collect_progress(engine: Engine, instance: dg.DagsterInstance | None, now: d
         omdb=omdb,
         oscars=oscars,
         instance_known=instance is not None,
+        whole_catalog=whole_catalog if whole_catalog["export_date"] is not None else {},
     )

@@ -48,6 +48,9 @@ class CatalogProgress:
     omdb: dict = field(default_factory=dict)  # eligible, rated, coverage_pct
     oscars: dict = field(default_factory=dict)  # film_nominations, matched, match_pct
     instance_known: bool = True  # False: running/failed could not be read (no Dagster instance)
+    #: The whole catalog against TMDb's newest id export (warehouse/catalog_gap.catalog_accounting);
+    #: empty when no export was loaded yet.
+    whole_catalog: dict = field(default_factory=dict)
 
     # ---------------------------------------------------------------- totals
     def count(self, status: str) -> int:
@@ -116,7 +119,28 @@ class CatalogProgress:
             numbers["omdb_rated"] = self.omdb.get("rated", 0)
         if self.oscars.get("match_pct") is not None:
             numbers["oscar_match_pct"] = self.oscars["match_pct"]
+        numbers.update(self.catalog_numbers())
         return numbers
+
+    def catalog_numbers(self) -> dict[str, float | int]:
+        """The catalog line's numbers: export ids, held, held undated, deleted, failed, pending,
+        accounted_pct (nothing before the first export is loaded)."""
+        c = self.whole_catalog
+        if not c:
+            return {}
+        return {"export_ids": c["export_ids"], "held": c["held"], "held_undated": c["held_undated"],
+                "deleted": c["deleted"], "failed": c["failed"],
+                "pending": c["pending_gap"] + c["pending_years"], "accounted_pct": c["accounted_pct"]}
+
+    def catalog_line(self) -> str:
+        c = self.whole_catalog
+        if not c:
+            return "Whole catalog: no TMDb id export loaded yet (materialize tmdb_catalog_ids)"
+        return (f"Whole catalog (TMDb export of {c['export_date']}): {c['export_ids']:,} ids; held "
+                f"{c['held']:,} + {c['held_undated']:,} undated, deleted {c['deleted']:,}, failed "
+                f"{c['failed']:,}, pending {c['pending_gap'] + c['pending_years']:,} ({c['pending_gap']:,} "
+                f"for tmdb_gap_movies, {c['pending_years']:,} for their years): "
+                f"{c['accounted_pct']}% accounted for")
 
     def summary_lines(self) -> list[str]:
         eta = self.eta_date
@@ -135,6 +159,7 @@ class CatalogProgress:
             f"Oscar match rate: {self.oscars.get('matched', 0):,} of "
             f"{self.oscars.get('film_nominations', 0):,} film nominations matched to a movie "
             f"({_pct(self.oscars.get('match_pct'))})",
+            self.catalog_line(),
         ]
         if not self.instance_known:
             lines.append("(No Dagster instance found: running/failed years are not shown.)")
@@ -207,6 +232,7 @@ def build_progress(
     omdb: dict | None = None,
     oscars: dict | None = None,
     instance_known: bool = True,
+    whole_catalog: dict | None = None,
 ) -> CatalogProgress:
     rows = []
     recent = 0
@@ -225,4 +251,5 @@ def build_progress(
         omdb=omdb or {},
         oscars=oscars or {},
         instance_known=instance_known,
+        whole_catalog=whole_catalog or {},
     )

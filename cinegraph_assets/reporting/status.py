@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
 
-from cinegraph_assets.automation import clock
+from cinegraph_assets import clock
 from cinegraph_assets.home import existing_instance
 from cinegraph_assets.reporting.collect import collect_progress
 from cinegraph_assets.settings import SettingError, dagster_home
 from cinegraph_assets.warehouse.engine import get_engine, warehouse_url
+from cinegraph_assets.warehouse.migrate import MIGRATE_COMMAND, head_revision
 from cinegraph_assets.warehouse.progress import has_catalog_tables
 
 START_HINT = ("start the platform with `make run` and import a year (or point "
@@ -55,6 +57,15 @@ def print_status(database_url: str | None = None, years: list[int] | None = None
         return 1
     if not ready:
         print(f"The warehouse {shown} holds no catalog yet: {START_HINT}.", file=sys.stderr)
+        return 1
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head_revision():
+        # A read never migrates (it may run as the analyst role); the counts would be wrong or
+        # fail on a table the newer code expects.
+        print(f"The warehouse {shown} is at schema revision {current}, this code needs "
+              f"{head_revision()}: run `{MIGRATE_COMMAND}` (or any run of the platform, which "
+              "migrates on the embedded default), then `status` again.", file=sys.stderr)
         return 1
     instance = existing_instance(dagster_home())
     try:

@@ -33,9 +33,6 @@ COUNTRY_OF_LANGUAGE = {
     "hi": ("IN", "India"), "pt": ("BR", "Brazil"), "sv": ("SE", "Sweden"),
     "tr": ("TR", "Turkey"), "pl": ("PL", "Poland"), "cs": ("CZ", "Czech Republic"),
 }
-EXTRA_COUNTRIES = [("GB", "United Kingdom"), ("CA", "Canada"), ("AU", "Australia"), ("MX", "Mexico"),
-                   ("AR", "Argentina"), ("BE", "Belgium"), ("DK", "Denmark"), ("NO", "Norway"),
-                   ("IE", "Ireland"), ("NZ", "New Zealand")]
 
 TITLE_ADJECTIVES = [
     "Silent", "Last", "Broken", "Golden", "Hidden", "Crimson", "Lost", "Eternal", "Wild", "Quiet",

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from cinegraph_assets.asset_keys import MOVIES, TMDB_MOVIE_DETAILS
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
@@ -66,7 +67,7 @@ def _report(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, years: li
 
 def _row_counts(engine, asset_key: dg.AssetKey, year: int) -> dict:
     with engine.connect() as conn:
-        return row_count_metadata(conn, asset_key.to_user_string(), year)
+        return row_count_metadata(conn, asset_key, year)
 
 
 def _sum_numbers(rows: list[dict]) -> dict:
@@ -175,9 +176,6 @@ class DetailsConfig(dg.Config):
         return details_queue.StalenessPolicy(**self.model_dump(exclude={"rederive_all"}))
 
 
-DETAILS = dg.AssetKey("tmdb_movie_details")
-MOVIES = dg.AssetKey("movies")
-
 DETAILS_DESCRIPTION = """Raw TMDb details of the year's movies: one request per movie, only the ones that need it.
 
 Each movie is one `/movie/{id}` request with `append_to_response` for credits, videos, images,
@@ -257,9 +255,9 @@ def _movies_metadata(counts: dict, seconds: float) -> dict:
 @dg.multi_asset(
     name="tmdb_details_and_movies",
     specs=[
-        dg.AssetSpec(DETAILS, deps=[tmdb_discovered_movies], description=DETAILS_DESCRIPTION,
+        dg.AssetSpec(TMDB_MOVIE_DETAILS, deps=[tmdb_discovered_movies], description=DETAILS_DESCRIPTION,
                      group_name=GROUP, kinds={"python", "sql"}, tags={"source": "tmdb"}, skippable=True),
-        dg.AssetSpec(MOVIES, deps=[DETAILS], description=MOVIES_DESCRIPTION,
+        dg.AssetSpec(MOVIES, deps=[TMDB_MOVIE_DETAILS], description=MOVIES_DESCRIPTION,
                      group_name=GROUP, kinds={"sql"}, tags={"source": "tmdb"}, skippable=True),
     ],
     partitions_def=release_years,
@@ -278,14 +276,14 @@ def tmdb_details_and_movies(
     years = partition_years(context)
     selected = context.selected_asset_keys
     engine = warehouse.engine
-    _refuse_years_without_upstream(context, years, engine, details_selected=DETAILS in selected)
+    _refuse_years_without_upstream(context, years, engine, details_selected=TMDB_MOVIE_DETAILS in selected)
     warn_if_unlimited(context, POOL)
     details_per_year: dict[int, dict] = {}
     movies_per_year: dict[int, dict] = {}
     over_threshold: list[str] = []
     for year in years:
         started = time.monotonic()
-        if DETAILS not in selected:  # `movies` alone: normalize what earlier runs staged
+        if TMDB_MOVIE_DETAILS not in selected:  # `movies` alone: normalize what earlier runs staged
             counts = normalize_staged(engine, year)
             movies_per_year[year] = _movies_metadata(counts, time.monotonic() - started)
         else:
@@ -303,11 +301,11 @@ def tmdb_details_and_movies(
                              f"{counts.get('movies_in_year', 0)} movies in the year")
 
     details_metadata = movies_metadata = None
-    if DETAILS in selected:
+    if TMDB_MOVIE_DETAILS in selected:
         totals = _sum_numbers(list(details_per_year.values()))
         totals.pop("requests_per_movie", None)
         totals["gc_max_pause_ms"] = max(m["gc_max_pause_ms"] for m in details_per_year.values())
-        details_metadata = _report(context, DETAILS, years, details_per_year, {**totals, "years": len(years)})
+        details_metadata = _report(context, TMDB_MOVIE_DETAILS, years, details_per_year, {**totals, "years": len(years)})
     if MOVIES in selected:
         totals = _sum_numbers(list(movies_per_year.values()))
         totals.pop("movies_per_second", None)
@@ -323,7 +321,7 @@ def tmdb_details_and_movies(
             metadata=details_metadata,
         )
     if details_metadata is not None:
-        yield dg.MaterializeResult(asset_key=DETAILS, metadata=details_metadata)
+        yield dg.MaterializeResult(asset_key=TMDB_MOVIE_DETAILS, metadata=details_metadata)
     if movies_metadata is not None:
         yield dg.MaterializeResult(asset_key=MOVIES, metadata=movies_metadata)
 
@@ -346,7 +344,7 @@ def _refuse_years_without_upstream(context, years: list[int], engine, *, details
             f"tmdb_discovered_movies[{years_label(empty)}] was never materialized. Import the year "
             f"instead: {import_in_the_ui(empty)}."))
     else:
-        refuse_empty_run(context, years, DETAILS, staged, lambda empty: (
+        refuse_empty_run(context, years, TMDB_MOVIE_DETAILS, staged, lambda empty: (
             f"movies[{years_label(empty)}] has nothing to normalize: "
             f"tmdb_movie_details[{years_label(empty)}] was never materialized. Import the year "
             f"instead: {import_in_the_ui(empty)} (movies alone only normalizes what "
@@ -382,7 +380,7 @@ def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResour
         client.close()
     details_out[year] = _details_metadata(discovered, todo, outcome, client.stats.as_metadata(),
                                           getattr(client.rate_limiter, "missed_slots", 0), fetched_s)
-    details_out[year].update(_row_counts(engine, DETAILS, year))
+    details_out[year].update(_row_counts(engine, TMDB_MOVIE_DETAILS, year))
     limit = settings.failure_threshold * max(1, discovered)
     if outcome.failed > limit:
         reasons = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.failures_by_reason.items()))

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable
 
-from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbError
-from cinegraph_assets.tmdb.parse import parse_changes_page
+from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbClient, TMDbError
+from cinegraph_assets.tmdb.parse import parse_results_page
 
 #: TMDb refuses a /movie/changes query over more than 14 days (status_code 20).
 MAX_WINDOW_DAYS = 14
@@ -73,6 +73,33 @@ class ChangesRead:
     stopped_early: bool = False  # the time budget ran out before `up_to`
     error: str | None = None  # why the next page could not be read (what was read before counts)
     truncated_days: list[date] = field(default_factory=list)  # days listing more than TMDb serves
+
+
+def parse_changes_page(body: dict) -> tuple[list[tuple[int, bool | None]], int]:
+    """([(tmdb_id, adult)], total_pages) of one /movie/changes page (adult may be null)."""
+    results, _total, total_pages = parse_results_page(body, "changes")
+    changes = []
+    for item in results:
+        tmdb_id = item.get("id")
+        if type(tmdb_id) is not int or tmdb_id <= 0:
+            continue
+        adult = item.get("adult")
+        changes.append((tmdb_id, adult if type(adult) is bool else None))
+    return changes, total_pages
+
+
+def changes_page_fetcher(client: TMDbClient) -> FetchPage:
+    """A FetchPage reading /movie/changes through `client` (its retries and the shared rate limit).
+    The feed always exists, so a 404 is an error like an outage, not an empty page."""
+
+    def fetch_page(start: date, end: date, page: int) -> dict:
+        body = client.get("/movie/changes", {"start_date": start.isoformat(),
+                                             "end_date": end.isoformat(), "page": page})
+        if isinstance(body, NotFound):
+            raise TMDbError("TMDb answered 404 for /movie/changes")
+        return body
+
+    return fetch_page
 
 
 def read_changes(

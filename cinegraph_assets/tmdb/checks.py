@@ -3,9 +3,10 @@
 
 import dagster as dg
 
+from cinegraph_assets.asset_keys import MOVIES, TMDB_MOVIE_DETAILS
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
-from cinegraph_assets.tmdb.assets import DETAILS, MOVIES, tmdb_discovered_movies
+from cinegraph_assets.tmdb.assets import tmdb_discovered_movies
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import data_checks, discovery, failed_fetches
 
@@ -45,7 +46,7 @@ def discovery_coverage(context: dg.AssetCheckExecutionContext,
     )
 
 
-@dg.asset_check(asset=DETAILS, partitions_def=release_years)
+@dg.asset_check(asset=TMDB_MOVIE_DETAILS, partitions_def=release_years)
 def detail_failures_under_threshold(context: dg.AssetCheckExecutionContext, tmdb: TMDbResource,
                                     warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Movies whose details still fail (after retries) stay under TMDB_FAILURE_THRESHOLD of the year.

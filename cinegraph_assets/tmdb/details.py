@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from cinegraph_assets.tmdb.client import NotFound, TMDbAuthError, TMDbClient, TMDbError
@@ -93,7 +93,7 @@ class _Progress:
 def fetch_details(
     client: TMDbClient,
     engine: Engine,
-    year: int,
+    year: int | None,
     todo: Iterable[tuple[int, str]],
     *,
     max_workers: int = 16,
@@ -103,17 +103,22 @@ def fetch_details(
     log: Callable[[str], None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     on_staged: Callable[[], None] | None = None,
+    on_deleted: Callable[[Connection, list[int], datetime], None] | None = None,
+    label: str | None = None,
 ) -> DetailsOutcome:
     """Fetch every (tmdb_id, reason) of `todo` and save the results as they arrive.
 
+    `year` is the partition the movies belong to (their failures are filed under it); None for
+    movies of no year (the gap fill), which names itself with `label` in the progress lines.
     `on_staged` is called after every batch that saved responses (tmdb/normalizer.py normalizes
-    them while later ones are fetched); an error it raises stops the fetch.
+    them while later ones are fetched); an error it raises stops the fetch. `on_deleted` records
+    the batch's 404s somewhere more, in the batch's transaction.
     """
     log = log or logger.info
     todo = list(todo)
     outcome = DetailsOutcome(requested=len(todo), needed_by_reason=dict(Counter(r for _i, r in todo)))
     started = time.monotonic()
-    progress = _Progress(f"details {year}", len(todo), log, progress_seconds)
+    progress = _Progress(label or f"details {year}", len(todo), log, progress_seconds)
     staged: list[tuple[int, dict, datetime]] = []
     deleted: list[int] = []
     failures: list[tuple[int, str, int | None]] = []
@@ -130,6 +135,8 @@ def fetch_details(
                     staging.save_raw_details(conn, staged)
                 if deleted:
                     details_queue.mark_deleted(conn, deleted, at)
+                    if on_deleted is not None:
+                        on_deleted(conn, deleted, at)
                 if failures:
                     failed_fetches.record_fetch_failures(conn, year, failures, at)
             outcome.fetched += len(staged)

@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -65,7 +65,7 @@ def _short_error(error: BaseException) -> str:
 
 
 class _Tally:
-    def __init__(self, year: int):
+    def __init__(self, year: int | None):
         self.year = year
         self.counts = {
             "normalized": 0, "failed": 0, "moved_out": 0, "moved_in": 0, "other_year": 0,
@@ -177,19 +177,9 @@ def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
     batches, seconds, movies_per_second, and rows written per child table.
     """
     started = time.monotonic()
-    failure_at = datetime.now(timezone.utc)
-    tally = _Tally(year)
     with engine.connect() as conn:
         ids = staging.staged_ids_of_year(conn, year)
-    for batch in chunks(ids, max(1, batch_size)):
-        try:
-            _normalize_batch(engine, year, batch, tally, failure_at)
-        except _DATA_ERRORS as error:
-            if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
-                raise
-            log.warning("a batch of %s movies failed (%s); storing them one by one", len(batch),
-                        _short_error(error))
-            _normalize_one_by_one(engine, year, batch, tally, failure_at)
+    tally = _normalize_in_batches(engine, year, ids, batch_size)
     with engine.connect() as conn:
         in_year, deleted = data_checks.year_counts(conn, year)
     seconds = time.monotonic() - started
@@ -202,6 +192,28 @@ def normalize_staged(engine: Engine, year: int, batch_size: int = 200) -> dict:
     }
 
 
+def _normalize_in_batches(engine: Engine, year: int | None, ids: Sequence[int], batch_size: int) -> _Tally:
+    failure_at = datetime.now(timezone.utc)
+    tally = _Tally(year)
+    for batch in chunks(ids, max(1, batch_size)):
+        try:
+            _normalize_batch(engine, year, batch, tally, failure_at)
+        except _DATA_ERRORS as error:
+            if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+                raise
+            log.warning("a batch of %s movies failed (%s); storing them one by one", len(batch),
+                        _short_error(error))
+            _normalize_one_by_one(engine, year, batch, tally, failure_at)
+    return tally
+
+
+def normalize_staged_ids(engine: Engine, ids: Sequence[int], batch_size: int = 200) -> dict:
+    """normalize_staged for the staged responses of `ids` whatever their year (the gap fill's
+    movies: undated, or dated but returned by no year's discovery). Their failures are filed under
+    no year. Returns the tally: normalized, failed, undated, batches, rows per child table."""
+    return dict(_normalize_in_batches(engine, None, sorted(set(ids)), batch_size).counts)
+
+
 class StagedNormalizer:
     """A background thread that keeps a year's staging table drained while details are fetched.
 
@@ -210,11 +222,16 @@ class StagedNormalizer:
     from the next `staged()`, so the fetch stops instead of filling a staging table nobody drains.
     """
 
-    def __init__(self, engine: Engine, year: int, *, batch_size: int | None = None):
+    def __init__(self, engine: Engine, year: int | None, *, batch_size: int | None = None,
+                 normalize: Callable[[Engine, int], dict] | None = None):
         self.engine = engine
         self.year = year
         self.batch_size = batch_size or (POSTGRES_BATCH if engine.dialect.name == "postgresql"
                                          else SQLITE_BATCH)
+        # What one pass normalizes: the year's staged responses, or (the gap fill, year None) the
+        # pass it hands in, called with the engine and the batch size.
+        self._normalize = normalize or (
+            lambda engine, batch_size: normalize_staged(engine, year, batch_size=batch_size))
         self.error: BaseException | None = None
         self.passes = 0
         self.busy_seconds = 0.0
@@ -223,7 +240,7 @@ class StagedNormalizer:
         self._counts: dict = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"normalize-{year}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"normalize-{year or 'gap'}", daemon=True)
 
     def __enter__(self) -> "StagedNormalizer":
         self._thread.start()
@@ -283,7 +300,7 @@ class StagedNormalizer:
 
     def _pass(self) -> None:
         started = time.monotonic()
-        counts = normalize_staged(self.engine, self.year, batch_size=self.batch_size)
+        counts = self._normalize(self.engine, self.batch_size)
         self.busy_seconds += time.monotonic() - started
         self.passes += 1
         for key, value in counts.items():

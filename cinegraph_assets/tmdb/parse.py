@@ -301,7 +301,9 @@ def _parse_watch_providers(payload: dict, rows: MovieRows) -> None:
 
 
 # ------------------------------------------------------------------------------------ lists
-def _page_totals(body, what: str) -> tuple[list[dict], int, int]:
+def parse_results_page(body, what: str) -> tuple[list[dict], int, int]:
+    """(results, total_results, total_pages) of one paged TMDb list (/discover/movie,
+    /movie/changes); ValueError naming `what` for a body that is not a results page."""
     if type(body) is not dict:
         raise ValueError(f"{what}: expected a JSON object, got {type(body).__name__}")
     if "results" not in body:
@@ -322,7 +324,7 @@ def parse_discover_page(body: dict) -> tuple[list[DiscoveredMovie], int, int]:
     Raises ValueError for a body that is not a results page (an error body, a wrong shape); a
     single result without a usable id is skipped, since it cannot be fetched anyway.
     """
-    results, total_results, total_pages = _page_totals(body, "discover")
+    results, total_results, total_pages = parse_results_page(body, "discover")
     movies = []
     for item in results:
         tmdb_id = item.get("id")
@@ -346,16 +348,3 @@ def parse_discover_page(body: dict) -> tuple[list[DiscoveredMovie], int, int]:
             title=title if type(title) is str else None,
         ))
     return movies, total_results, total_pages
-
-
-def parse_changes_page(body: dict) -> tuple[list[tuple[int, bool | None]], int]:
-    """([(tmdb_id, adult)], total_pages) of one /movie/changes page (adult may be null)."""
-    results, _total, total_pages = _page_totals(body, "changes")
-    changes = []
-    for item in results:
-        tmdb_id = item.get("id")
-        if type(tmdb_id) is not int or tmdb_id <= 0:
-            continue
-        adult = item.get("adult")
-        changes.append((tmdb_id, adult if type(adult) is bool else None))
-    return changes, total_pages

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import dagster as dg
-
-from cinegraph_assets.settings import SettingError, setting
+from cinegraph_assets.resources import SettingsResource
+from cinegraph_assets.settings import SettingError
 from cinegraph_assets.tmdb.client import TMDbClient
 from cinegraph_assets.tmdb.ratelimit import RateLimiter, shared_rate_limiter
 
@@ -26,19 +25,21 @@ class TMDbSettings:
     include_adult: bool
     failure_threshold: float
     state_dir: str
+    exports_base_url: str
+    gap_batch_size: int
 
     def __repr__(self) -> str:  # never print the secrets
         return (f"TMDbSettings(base_url={self.base_url!r}, max_rps={self.max_rps}, "
                 f"max_workers={self.max_workers}, include_adult={self.include_adult})")
 
 
-class TMDbResource(dg.ConfigurableResource):
+class TMDbResource(SettingsResource):
     """TMDb API v3 access: credentials, base URL, the shared rate limit, concurrency and timeouts.
 
     Every field left empty (None) is read at run time from its environment variable
     (TMDB_BASE_URL, TMDB_API_KEY, TMDB_ACCESS_TOKEN, TMDB_MAX_RPS, TMDB_MAX_WORKERS,
     TMDB_TIMEOUT_SECONDS, TMDB_MAX_RETRIES, TMDB_INCLUDE_ADULT, TMDB_FAILURE_THRESHOLD,
-    CINEGRAPH_STATE_DIR), so the UI never displays a key. The base URL defaults to the real
+    CINEGRAPH_STATE_DIR, TMDB_EXPORTS_BASE_URL, TMDB_GAP_BATCH_SIZE), so the UI never displays a key. The base URL defaults to the real
     https://api.themoviedb.org/3; `make run` points it at the local sandbox.
     """
 
@@ -52,21 +53,27 @@ class TMDbResource(dg.ConfigurableResource):
     include_adult: Optional[bool] = None
     failure_threshold: Optional[float] = None
     state_dir: Optional[str] = None
+    exports_base_url: Optional[str] = None
+    gap_batch_size: Optional[int] = None
+
+    ENV_VARS = {
+        "base_url": "TMDB_BASE_URL",
+        "api_key": "TMDB_API_KEY",
+        "access_token": "TMDB_ACCESS_TOKEN",
+        "max_rps": "TMDB_MAX_RPS",
+        "max_workers": "TMDB_MAX_WORKERS",
+        "timeout_seconds": "TMDB_TIMEOUT_SECONDS",
+        "max_retries": "TMDB_MAX_RETRIES",
+        "include_adult": "TMDB_INCLUDE_ADULT",
+        "failure_threshold": "TMDB_FAILURE_THRESHOLD",
+        "state_dir": "CINEGRAPH_STATE_DIR",
+        "exports_base_url": "TMDB_EXPORTS_BASE_URL",
+        "gap_batch_size": "TMDB_GAP_BATCH_SIZE",
+    }
 
     def resolved(self) -> TMDbSettings:
         """The settings in force; a malformed value raises SettingError naming its env var."""
-        return TMDbSettings(
-            base_url=setting("TMDB_BASE_URL", self.base_url),
-            api_key=setting("TMDB_API_KEY", self.api_key),
-            access_token=setting("TMDB_ACCESS_TOKEN", self.access_token),
-            max_rps=setting("TMDB_MAX_RPS", self.max_rps),
-            max_workers=setting("TMDB_MAX_WORKERS", self.max_workers),
-            timeout_seconds=setting("TMDB_TIMEOUT_SECONDS", self.timeout_seconds),
-            max_retries=setting("TMDB_MAX_RETRIES", self.max_retries),
-            include_adult=setting("TMDB_INCLUDE_ADULT", self.include_adult),
-            failure_threshold=setting("TMDB_FAILURE_THRESHOLD", self.failure_threshold),
-            state_dir=setting("CINEGRAPH_STATE_DIR", self.state_dir),
-        )
+        return TMDbSettings(**self.resolved_fields())
 
     def rate_limiter(self, warehouse_url: str | None) -> RateLimiter:
         """The instance-wide limiter (PostgreSQL warehouse row, else a SQLite file in the state dir)."""

@@ -374,6 +374,9 @@ tmdb_export_ids = sa.Table(
     sa.Column("first_seen", sa.Date, nullable=False),
     sa.Column("last_seen", sa.Date, nullable=False),
     sa.Column("left_on", sa.Date),
+    # TMDb answered 404 (code 34) to a details request (migration 0009): deleted, even when no
+    # movies row was ever held for it.
+    sa.Column("not_found_at", UTCDateTime),
 )
 
 #: One row per export loaded: its size, what it changed, and whether it was too small to trust.

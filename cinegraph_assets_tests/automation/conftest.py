@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
-from cinegraph_assets.automation import clock
+from cinegraph_assets import clock
 from cinegraph_assets.partitions import release_years
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.warehouse import discovery, schema

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 import dagster as dg
 import pytest
 
-from cinegraph_assets.automation import sensors
+from cinegraph_assets.automation import catalog_backfill_sensor as sensors
 from cinegraph_assets.automation.backfill import BackfillCursor, plan_backfill
-from cinegraph_assets.automation.sensors import catalog_backfill_sensor
+from cinegraph_assets.automation.catalog_backfill_sensor import catalog_backfill_sensor
 
 from .conftest import mark_imported, start_run
 

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
-from cinegraph_assets.automation.sensors import catalog_progress_sensor
+from cinegraph_assets.automation.catalog_progress_sensor import catalog_progress_sensor
 
 from .conftest import mark_imported
 

@@ -51,3 +51,18 @@ def test_every_sensor_and_schedule_is_in_the_platform():
     assert {s.name for s in repository.schedule_defs} >= set(SCHEDULE_NAMES)
     assert repository.assets_defs_by_key[dg.AssetKey("catalog_progress")].group_names_by_key[
         dg.AssetKey("catalog_progress")] == "reporting"
+
+
+def test_the_jobs_run_history_counts_as_not_writing_movies_are_exactly_those():
+    """instance_history names the jobs that never write movies (it sits below automation/, so it
+    cannot import them): the names must stay those of the jobs whose assets write no movies."""
+    from cinegraph_assets.asset_keys import YEAR_WRITING_ASSETS
+    from cinegraph_assets.automation.jobs import ALL_JOBS
+    from cinegraph_assets.definitions import defs
+    from cinegraph_assets.instance_history import NON_WRITING_JOBS
+
+    platform = defs()
+    not_writing = {job.name for job in ALL_JOBS
+                   if not platform.resolve_job_def(job.name).asset_layer.executable_asset_keys
+                   & YEAR_WRITING_ASSETS}
+    assert not_writing == NON_WRITING_JOBS

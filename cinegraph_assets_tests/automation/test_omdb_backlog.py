@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 import pytest
 
-from cinegraph_assets.automation.sensors import omdb_backlog_sensor
+from cinegraph_assets.automation.omdb_backlog_sensor import omdb_backlog_sensor
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.warehouse import ratings
 

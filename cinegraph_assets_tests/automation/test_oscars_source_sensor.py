@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
-from cinegraph_assets.automation.sensors import oscars_source_sensor
+from cinegraph_assets.automation.oscars_source_sensor import oscars_source_sensor
 from cinegraph_assets.oscars.resource import OscarsSourceResource
 from cinegraph_assets.oscars.source import COLUMNS
 

@@ -16,8 +16,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from cinegraph_assets.automation import sensors
-from cinegraph_assets.automation.sensors import tmdb_changes_sensor
+from cinegraph_assets.automation import tmdb_changes_sensor as sensors
+from cinegraph_assets.automation.tmdb_changes_sensor import tmdb_changes_sensor
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import schema
 from cinegraph_assets_tests.support.sandbox import SandboxProcess
@@ -197,8 +197,7 @@ def test_adult_ids_are_not_looked_up_when_adult_titles_are_left_out(world, sandb
 
 def test_a_day_with_more_pages_than_tmdb_serves_falls_back_to_a_full_refresh(world, sandbox, monkeypatch):
     # TMDb serves 500 pages of 100; a day of 50,000+ changes is rare. Scaled down: 2 pages.
-    monkeypatch.setattr("cinegraph_assets.tmdb.changes.MAX_PAGES_PER_QUERY", 2, raising=False)
-    monkeypatch.setattr("cinegraph_assets.automation.changes.MAX_PAGES_PER_QUERY", 2, raising=False)
+    monkeypatch.setattr("cinegraph_assets.tmdb.changes.MAX_PAGES_PER_QUERY", 2)
 
     cursor = json.dumps({"read_through": START})
     requested = []

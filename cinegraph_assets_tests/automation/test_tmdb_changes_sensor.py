@@ -9,7 +9,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from cinegraph_assets.automation.sensors import MAX_UNKNOWN_LOOKUPS_PER_TICK, tmdb_changes_sensor
+from cinegraph_assets.automation.tmdb_changes_sensor import MAX_UNKNOWN_LOOKUPS_PER_TICK, tmdb_changes_sensor
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import schema
 from cinegraph_assets_tests.support.sandbox import SandboxProcess

@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from benchmarks.postgres import ADMIN_URL, database_url, drop_databases_and_roles
 from cinegraph_assets.omdb.assets import omdb_ratings
 from cinegraph_assets.omdb.resource import OMDbResource
 from cinegraph_assets.oscars.assets import oscar_nominations
@@ -33,7 +34,6 @@ from cinegraph_assets.tmdb.assets import tmdb_assets
 from cinegraph_assets.warehouse import migrate
 from cinegraph_assets_tests.reliability.helpers import run_failure_text, tmdb_resource
 from cinegraph_assets_tests.support.dagster_processes import REPO_ROOT
-from cinegraph_assets_tests.support.postgres import ADMIN_URL, database_url, drop_databases_and_roles
 
 pytestmark = [pytest.mark.postgres]
 

@@ -17,13 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from benchmarks.postgres import throwaway_database
 from cinegraph_assets_tests.support.dagster_processes import (
     LAUNCH_BACKFILL,
     DagsterDeployment,
     backfill_params,
 )
 from cinegraph_assets_tests.support.nginx import NginxProxy
-from cinegraph_assets_tests.support.postgres import throwaway_database
 
 
 OPERATOR = ("olga", "operator-password-1")

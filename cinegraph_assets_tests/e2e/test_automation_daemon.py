@@ -8,6 +8,8 @@ webserver) against the sandbox.
    that changed.
 3. The warehouse then equals the sandbox's truth for both years: changed movies refetched, deleted
    ones marked deleted, new ones imported.
+4. The tmdb_catalog_sync sensor is switched on: it loads the newest id export (tmdb_catalog_ids) and
+   fetches one bounded batch of the movies no imported year holds (tmdb_gap_movies), by itself.
 
 Why the sandbox starts in the past: the sensor reads a day of changes once that UTC day is over,
 so the sandbox's days must be real days that have ended by the time it reads them. The sensor is
@@ -37,7 +39,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 YEAR_SIZE = 60
 DAYS_PASSED = 3
-OFF_AT_START = "daily_sync,oscars_yearly,omdb_backlog,oscars_source_changed,movies_freshness,tmdb_changes"
+OFF_AT_START = ("daily_sync,oscars_yearly,omdb_backlog,oscars_source_changed,movies_freshness,tmdb_changes,"
+                "tmdb_catalog_sync")
+#: The gap fill's batch here: every other year of the demo catalog is gap to it, so one small batch.
+GAP_BATCH = 40
 
 
 def wait_for(what: str, condition, dagster: DagsterDeployment, timeout: float = 600, poll: float = 3.0):
@@ -85,6 +90,7 @@ def test_backfill_then_changes_keep_the_warehouse_equal_to_the_sandbox(sandbox_f
         "TMDB_CHANGES_START_DATE": start.isoformat(),
         "TMDB_CHANGES_INTERVAL_SECONDS": "10",
         "TMDB_MAX_RPS": "200",
+        "TMDB_GAP_BATCH_SIZE": str(GAP_BATCH),
     }
     home = tmp_path / "home"
     with DagsterDeployment(home, env=env, pool_limits={"tmdb": 2, "omdb": 1}) as dagster:
@@ -132,5 +138,19 @@ def test_backfill_then_changes_keep_the_warehouse_equal_to_the_sandbox(sandbox_f
             assert refreshed, "changed movies were fetched again"
             assert len(refreshed) < len(kept), "only the changed movies were fetched again"
             assert instance.fetch_materializations(dg.AssetKey("catalog_progress"), limit=1).records
+
+            # 4. The whole catalog: the export, then a batch of the gap, by themselves.
+            start_sensor(dagster, "tmdb_catalog_sync")
+            [sync] = wait_for("the catalog sync run", lambda: finished_runs(instance, "tmdb_catalog_sync"), dagster)
+            assert sync.status == dg.DagsterRunStatus.SUCCESS, sync
+            export = instance.fetch_materializations(dg.AssetKey("tmdb_catalog_ids"), limit=1).records[0]
+            gap = instance.fetch_materializations(dg.AssetKey("tmdb_gap_movies"), limit=1).records[0]
+            assert export.run_id == gap.run_id == sync.run_id
+            gap_metadata = gap.asset_materialization.metadata
+            assert gap_metadata["fetched"].value == GAP_BATCH and gap_metadata["remaining"].value > 0
+            with engine.connect() as conn:
+                outside = conn.execute(sa.select(sa.func.count()).where(
+                    sa.or_(movies.c.release_year.is_(None), movies.c.release_year.not_in(years)))).scalar()
+            assert outside == GAP_BATCH
         finally:
             instance.dispose()

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from benchmarks.postgres import throwaway_database
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.schema import movies
 from cinegraph_assets_tests.support.dagster_processes import REPO_ROOT, DagsterDeployment
-from cinegraph_assets_tests.support.postgres import throwaway_database
 
 # A real webserver, daemon and several runs on a 2-core machine: minutes, not seconds.
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]

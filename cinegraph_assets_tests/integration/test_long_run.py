@@ -15,14 +15,14 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from cinegraph_assets.warehouse.engine import get_engine
-from cinegraph_assets_tests.support.long_run import (
+from benchmarks.long_run_world import (
     LongRun,
     LongRunPlan,
     imported_years,
     movies_without_omdb_answer,
     years_differing_from_truth,
 )
+from cinegraph_assets.warehouse.engine import get_engine
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

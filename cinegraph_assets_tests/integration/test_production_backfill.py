@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 import pytest
 
+from benchmarks.postgres import throwaway_database
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.schema import movies
 from cinegraph_assets_tests.support.dagster_processes import DagsterDeployment
-from cinegraph_assets_tests.support.postgres import throwaway_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -211,6 +211,19 @@ def test_status_on_a_warehouse_without_the_catalog_says_what_to_do(tmp_path, cap
     assert "make run" in capsys.readouterr().err
 
 
+def test_status_on_a_warehouse_behind_the_code_names_the_migrate_command(tmp_path, capsys):
+    """An upgrade brings new tables; a read must say how to catch up, not crash on a missing one."""
+    from alembic import command
+
+    from cinegraph_assets.warehouse.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    command.upgrade(alembic_config(url), "0006_tmdb_export_ids")
+    assert print_status(url) == 1
+    err = capsys.readouterr().err
+    assert "0006_tmdb_export_ids" in err and "python -m cinegraph_assets migrate" in err
+
+
 def _table_years(out: str) -> list[int]:
     return [int(line.split()[0]) for line in out.splitlines() if line.split() and line.split()[0].isdigit()
             and len(line.split()[0]) == 4]
@@ -249,3 +262,22 @@ def test_status_command_line(sqlite_warehouse_url, tmp_path):
     )
     assert narrowed.returncode == 0, narrowed.stderr
     assert _table_years(narrowed.stdout) == [2024]
+
+
+def test_the_catalog_line_counts_the_whole_export_or_says_what_to_materialize():
+    whole = {"export_date": "2026-11-21", "export_ids": 1000, "held": 900, "held_undated": 40, "deleted": 5,
+             "failed": 2, "pending_gap": 50, "pending_years": 3, "accounted": 947, "accounted_pct": 94.7}
+    report = build_progress(now=NOW, first_year=2025, last_year=2026, counts={}, running_years=set(),
+                            failed_years=set(), years_per_day=1, whole_catalog=whole)
+    numbers = report.numeric_metadata()
+    assert {k: numbers[k] for k in ("export_ids", "held", "held_undated", "deleted", "failed", "pending",
+                                    "accounted_pct")} == {
+        "export_ids": 1000, "held": 900, "held_undated": 40, "deleted": 5, "failed": 2, "pending": 53,
+        "accounted_pct": 94.7}
+    assert ("Whole catalog (TMDb export of 2026-11-21): 1,000 ids; held 900 + 40 undated, deleted 5, failed 2, "
+            "pending 53 (50 for tmdb_gap_movies, 3 for their years): 94.7% accounted for") in report.to_text()
+
+    before = build_progress(now=NOW, first_year=2025, last_year=2026, counts={}, running_years=set(),
+                            failed_years=set(), years_per_day=1)
+    assert "accounted_pct" not in before.numeric_metadata()
+    assert "no TMDb id export loaded yet (materialize tmdb_catalog_ids)" in before.to_text()

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Iterable
 
 import requests
-
-from cinegraph_assets.cli import stop_process_group
 from sqlalchemy.engine import make_url
+
+from cinegraph_assets.launcher import stop_process_group
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cinegraph_assets_tests.support.postgres import postgres_available, throwaway_database
+from benchmarks.postgres import postgres_available, throwaway_database
 
 
 @pytest.fixture

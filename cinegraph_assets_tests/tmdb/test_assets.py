@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.tmdb.assets import tmdb_assets
+from cinegraph_assets.tmdb.changes import parse_changes_page
 from cinegraph_assets.tmdb.checks import tmdb_checks
 from cinegraph_assets.tmdb.client import TMDbClient
 from cinegraph_assets.tmdb.discovery import RESULT_CAP, discover_year
-from cinegraph_assets.tmdb.parse import parse_changes_page
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import data_checks, details_queue, schema
 from cinegraph_assets.warehouse.engine import get_engine

@@ -8,10 +8,10 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from cinegraph_assets.tmdb.changes import parse_changes_page
 from cinegraph_assets.tmdb.parse import (
     DiscoveredMovie,
     MalformedMovie,
-    parse_changes_page,
     parse_discover_page,
     parse_movie,
 )

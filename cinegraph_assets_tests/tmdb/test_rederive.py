@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from cinegraph_assets.tmdb import movie_parts
 from cinegraph_assets.warehouse import schema
 from cinegraph_assets.warehouse.engine import get_engine
-from cinegraph_assets_tests.support.postgres import throwaway_database
+from benchmarks.postgres import throwaway_database
 from cinegraph_assets_tests.tmdb.test_assets import ALL, metadata, movie_requests, resources
 from cinegraph_assets_tests.warehouse.test_catalog import snapshot
 

@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 
 import pytest
 
+from benchmarks.postgres import postgres_available, throwaway_database
 from cinegraph_assets.tmdb.parse import MalformedMovie, parse_movie
 from cinegraph_assets.warehouse import credit_rules, staging
 from cinegraph_assets.warehouse.credit_rules import INT_MAX
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
-from cinegraph_assets_tests.support.postgres import postgres_available, throwaway_database
 from cinegraph_assets_tests.support.shared_data import SHARED_DATA
 
 

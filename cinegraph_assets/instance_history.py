@@ -1,8 +1,10 @@
 """What the Dagster instance knows about each release year: imported, running, last run failed.
 
 Read by the sensors (never two runs for the same year at once; failed years go to the back of the
-backfill queue) and by the catalog progress table (status running / failed). The event log and the
-run storage are the record of syncs, so the warehouse keeps no history table of its own.
+backfill queue), by the catalog progress table (status running / failed) and by `reset`. The event
+log and the run storage are the record of syncs, so the warehouse keeps no history table of its own.
+It sits beside the rooms, below automation/ and reporting/, so both read it without one borrowing
+from the other.
 """
 
 from __future__ import annotations
@@ -17,20 +19,18 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
-from cinegraph_assets.automation.jobs import (
-    MOVIES,
-    YEAR_WRITING_ASSETS,
-    catalog_progress_job,
-    omdb_ratings_job,
-    oscar_nominations_job,
-)
+from cinegraph_assets.asset_keys import MOVIES, YEAR_WRITING_ASSETS
 
 #: Metadata of a materialization re-recorded by `python -m cinegraph_assets reset` (which has to
 #: wipe a whole asset to wipe some of its partitions): when the original materialization happened.
 ORIGINAL_TIME_KEY = "cinegraph/materialized_at"
 
-#: Jobs that never write a year's movies (their runs do not block a TMDb run of the same year).
-_NON_WRITING_JOBS = {omdb_ratings_job.name, oscar_nominations_job.name, catalog_progress_job.name}
+#: Jobs (automation/jobs.py) that never write a year's movies: their runs do not block a TMDb run of
+#: the same year. Named here, not imported, so this module stays below automation/; a test there
+#: checks the names against the jobs' selections. The whole-catalog jobs (tmdb_catalog_sync,
+#: tmdb_gap_fill) write only movies no year's discovery owns, and have no year.
+NON_WRITING_JOBS = frozenset({"omdb_ratings_job", "oscar_nominations_job", "catalog_progress_job",
+                              "tmdb_catalog_sync", "tmdb_gap_fill"})
 #: How many recent finished runs are scanned for "did the last attempt of this year fail".
 RECENT_RUNS_SCANNED = 2000
 
@@ -53,7 +53,7 @@ def writes_movies(run: dg.DagsterRun) -> bool:
         return bool(set(run.asset_selection) & YEAR_WRITING_ASSETS)
     # A run of a whole asset job has no explicit selection; only our single-purpose jobs are
     # known not to touch movies.
-    return run.job_name not in _NON_WRITING_JOBS
+    return run.job_name not in NON_WRITING_JOBS
 
 
 def materialized_at(record) -> float:

@@ -27,7 +27,7 @@ import dagster as dg
 import sqlalchemy as sa
 import time_machine
 
-from cinegraph_assets_tests.support.sandbox import SandboxProcess
+from cinegraph_assets.launcher import SandboxProcess
 
 SENSORS = ("catalog_backfill", "tmdb_changes")
 #: The changes feed is ticked until it has read through yesterday (the daemon ticks it every

@@ -1,4 +1,4 @@
-"""The clock the schedules and sensors read (one place, so tests can set the time)."""
+"""The clock the schedules, sensors and the progress report read (one place, so tests can set the time)."""
 
 from __future__ import annotations
 
