@@ -23,12 +23,15 @@ from cinegraph_assets.warehouse import bulk_write
 from cinegraph_assets.warehouse import schema as s
 
 
-def movies_to_rederive(conn: Connection, year: int, rules_version: int, *, everything: bool = False) -> list[int]:
-    """tmdb ids of the year's live movies with a stored response whose rows are older than
-    `rules_version` (or every one of them with `everything`), in id order."""
+def movies_to_rederive(conn: Connection, year: int | None, rules_version: int, *,
+                       everything: bool = False) -> list[int]:
+    """tmdb ids of the year's live movies (year None: the undated ones, which no year holds) with
+    a stored response whose rows are older than `rules_version` (or all of them with
+    `everything`), in id order."""
     m = s.movies
     query = sa.select(m.c.tmdb_id).where(
-        m.c.release_year == year, m.c.deleted_at.is_(None), m.c.tmdb_data.is_not(None)
+        m.c.release_year.is_(None) if year is None else m.c.release_year == year,
+        m.c.deleted_at.is_(None), m.c.tmdb_data.is_not(None),
     )
     if not everything:
         query = query.where(sa.or_(m.c.rules_version.is_(None), m.c.rules_version < rules_version))

@@ -9,11 +9,14 @@ import dagster as dg
 import sqlalchemy as sa
 
 from cinegraph_assets.tmdb import movie_parts
+from cinegraph_assets.tmdb.normalizer import normalize_staged_ids
+from cinegraph_assets.tmdb.rederive import rederive_year
 from cinegraph_assets.warehouse import schema
 from cinegraph_assets.warehouse.engine import get_engine
+from cinegraph_assets.warehouse.migrate import upgrade
 from benchmarks.postgres import throwaway_database
 from cinegraph_assets_tests.tmdb.test_assets import ALL, metadata, movie_requests, resources
-from cinegraph_assets_tests.warehouse.test_catalog import snapshot
+from cinegraph_assets_tests.warehouse.test_catalog import movie_payload, snapshot, stage
 
 YEAR = 2020
 
@@ -88,3 +91,19 @@ def test_a_new_rule_rederives_the_year_without_tmdb_and_equals_a_fresh_import(
     with another_warehouse(url, tmp_path) as fresh_url:
         import_year(sandbox, fresh_url, tmp_path)
         assert without_fetch_times(snapshot(get_engine(url))) == without_fetch_times(snapshot(get_engine(fresh_url)))
+
+
+def test_undated_movies_are_rederived_without_a_year(warehouse_url, monkeypatch):
+    """No year holds an undated movie: rederive_year(None) is how tmdb_gap_movies reaches them."""
+    upgrade(warehouse_url)
+    engine = get_engine(warehouse_url)
+    stage(engine, [movie_payload(5, release_date=""), movie_payload(6)])
+    normalize_staged_ids(engine, [5, 6])
+    add_original_title_rule(monkeypatch)
+    assert rederive_year(engine, None)["rederived"] == 1  # the undated one only
+    with engine.connect() as conn:
+        versions = dict(conn.execute(sa.text("SELECT tmdb_id, rules_version FROM movies")).all())
+        titles = conn.execute(sa.text(
+            "SELECT tmdb_id FROM movie_alternative_titles WHERE title_type = 'original title'")).scalars().all()
+    assert versions == {5: movie_parts.RULES_VERSION, 6: movie_parts.RULES_VERSION - 1}
+    assert titles == [5]
