@@ -12,7 +12,8 @@ Schedule (the machine is shared and noisy, so ratios are measured side by side i
 2. alone (CPU-bound, so nothing else of ours runs meanwhile): unthrottled_import on PostgreSQL,
    backfill_overhead, sandbox_throughput, long_run, catalog_ids_load (PostgreSQL; the real export's
    1.24 million lines in full mode, 250,000 in quick mode), catalog_gap_fill (two imported years,
-   then the export and the gap fill until nothing remains).
+   then the export and the gap fill until nothing remains), rederive (PostgreSQL; a 38,000-movie
+   year of stored responses in full mode, 2,000 in quick mode).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmarks import backfill_overhead, catalog_gap_fill, catalog_ids_load, long_run, memory, rate_limited_import, resync_unchanged
-from benchmarks import seed_baseline
+from benchmarks import rederive, seed_baseline
 from benchmarks import unthrottled_import
 from benchmarks.harness import (
     REPO, Parallel, Sandbox, load_average, log, machine_info, postgres_reachable, postgres_warehouse,
@@ -47,6 +48,7 @@ MEASUREMENTS = {
     long_run.NAME: long_run.DESCRIPTION,
     catalog_ids_load.NAME: catalog_ids_load.DESCRIPTION,
     catalog_gap_fill.NAME: catalog_gap_fill.DESCRIPTION,
+    rederive.NAME: rederive.DESCRIPTION,
 }
 
 YEAR = 2024
@@ -247,6 +249,12 @@ class Run:
         workdir = self.workdir / catalog_gap_fill.NAME
         self.add(catalog_gap_fill.run(workdir, year_size=catalog_gap_fill.SIZES[self.mode], log=log))
 
+    def rederive(self) -> None:
+        if not postgres_reachable():
+            raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432 (run `make postgres`)")
+        movies = rederive.QUICK_MOVIES if self.mode == "quick" else rederive.FULL_MOVIES
+        self.add(rederive.run(movies, profile_dir=self.profile_dir, log=log))
+
     # ------------------------------------------------------------------ driver
     def _guard(self, label: str, fn, *args) -> None:
         try:
@@ -274,6 +282,8 @@ class Run:
             self._guard(catalog_ids_load.NAME, self.catalog_ids_load)
         if self.want(catalog_gap_fill.NAME):
             self._guard(catalog_gap_fill.NAME, self.catalog_gap_fill)
+        if self.want(rederive.NAME):
+            self._guard(rederive.NAME, self.rederive)
         order = list(MEASUREMENTS)
         self.records.sort(key=lambda r: (order.index(r["name"]), -r.get("max_rps", 0)))
         result = {

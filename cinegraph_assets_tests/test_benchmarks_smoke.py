@@ -7,7 +7,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MEASUREMENTS = ["rate_limited_import", "seed_baseline", "unthrottled_import", "resync_unchanged", "memory",
                 "backfill_overhead", "sandbox_throughput", "long_run", "catalog_ids_load",
-                "catalog_gap_fill"]
+                "catalog_gap_fill", "rederive"]
 
 
 def _benchmarks(*args: str) -> subprocess.CompletedProcess:

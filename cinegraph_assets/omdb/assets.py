@@ -13,6 +13,7 @@ from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
 from cinegraph_assets.settings import SettingError
+from cinegraph_assets.table_metadata import row_count_metadata
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
 from cinegraph_assets.warehouse import progress as progress_sql
 from cinegraph_assets.warehouse import ratings as ratings_sql
@@ -138,6 +139,8 @@ def omdb_ratings(
             metadata[f"failed_this_run_{reason}"] = count
         metadata["requests"] = outcome.requests
         metadata["retries"] = outcome.retries
+        with engine.connect() as conn:
+            metadata.update(row_count_metadata(conn, OMDB_RATINGS, year))
         context.log_event(
             dg.AssetMaterialization(asset_key=OMDB_RATINGS, partition=str(year), metadata=metadata)
         )

@@ -7,5 +7,6 @@ import dagster as dg
 
 from cinegraph_assets.omdb.assets import omdb_ratings
 from cinegraph_assets.omdb.resource import OMDbResource
+from cinegraph_assets.table_metadata import described
 
-defs = dg.Definitions(assets=[omdb_ratings], resources={"omdb": OMDbResource()})
+defs = dg.Definitions(assets=described([omdb_ratings]), resources={"omdb": OMDbResource()})

@@ -11,6 +11,7 @@ from cinegraph_assets.oscars.resource import OscarsSourceResource
 from cinegraph_assets.oscars.source import OscarsSourceError
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.table_metadata import row_count_metadata
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
 from cinegraph_assets.warehouse import progress as progress_sql
 
@@ -110,6 +111,9 @@ def oscar_nominations(
     metadata["source_sha256"] = dg.MetadataValue.text(snapshot.sha256)
     metadata["source_rows"] = dg.MetadataValue.int(len(table.nominations))
     metadata["years"] = dg.MetadataValue.int(len(years))
+    with engine.connect() as conn:  # the film year's rows when the run holds one year
+        metadata.update(row_count_metadata(conn, context.asset_key,
+                                           years[0] if len(years) == 1 else None))
     if len(years) > 1:
         # A range run reports its totals on every partition; the split per year is kept here.
         metadata["by_year"] = dg.MetadataValue.json(by_year)

@@ -5,9 +5,10 @@ import dagster as dg
 from cinegraph_assets.oscars.assets import oscar_nominations
 from cinegraph_assets.oscars.checks import oscar_checks
 from cinegraph_assets.oscars.resource import OscarsSourceResource
+from cinegraph_assets.table_metadata import described
 
 defs = dg.Definitions(
-    assets=[oscar_nominations],
+    assets=described([oscar_nominations]),
     asset_checks=oscar_checks,
     resources={"oscars_source": OscarsSourceResource()},
 )

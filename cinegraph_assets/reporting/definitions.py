@@ -6,5 +6,6 @@ catalog_progress is refreshed by the automation room's catalog_progress_after_sy
 import dagster as dg
 
 from cinegraph_assets.reporting.assets import catalog_progress
+from cinegraph_assets.table_metadata import described
 
-defs = dg.Definitions(assets=[catalog_progress])
+defs = dg.Definitions(assets=described([catalog_progress]))

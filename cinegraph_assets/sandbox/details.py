@@ -179,9 +179,23 @@ class DetailRenderer:
             "revenue": 0 if rng.random() < 0.75 else rng.randrange(1_000, 2_000_000_000),
             "tagline": rng.choice(words.TAGLINES),
             "companies": rng.sample(words.COMPANIES, rng.choice((0, 1, 1, 2, 3, 5))),
-            "collection": None if rng.random() < 0.93 else rng.randrange(10, 1_000_000),
+            "collection": self._collection_of(movie_id, rng.random()),
             "homepage": "" if rng.random() < 0.6 else f"https://www.example-films.com/{movie_id}",
         }
+
+    def _collection_of(self, movie_id: int, draw: float) -> int | None:
+        """Like TMDb's franchises: a fifth of the blocks of 8 neighbouring ids hold a collection,
+        and about 40% of a block's movies belong to it (so about 8% of movies, a few per collection)."""
+        block = movie_id // 8
+        if mix(self.seed, block, 30) % 5 or draw < 0.6:
+            return None
+        return 10 + block
+
+    def collection(self, cid: int) -> dict:
+        """The collection's own facts: the same for every movie in it, whatever their titles."""
+        noun = words.TITLE_NOUNS[mix(self.seed, cid, 32) % len(words.TITLE_NOUNS)]
+        return {"id": cid, "name": f"The {noun} Collection", "poster_path": image_path(self.seed, cid, 30),
+                "backdrop_path": image_path(self.seed, cid, 31)}
 
     def titles(self, movie_id: int, lang: str, variant: int) -> tuple[str, str]:
         """(title, original_title): English title; original in the film's own language."""
@@ -239,11 +253,7 @@ class DetailRenderer:
             status = "Released"
         else:
             status = ("Post Production", "In Production", "Planned")[movie_id % 3]
-        collection = None
-        if s["collection"] is not None:
-            cid = s["collection"]
-            collection = {"id": cid, "name": f"{title.split(':')[0]} Collection",
-                          "poster_path": image_path(self.seed, cid, 30), "backdrop_path": image_path(self.seed, cid, 31)}
+        collection = None if s["collection"] is None else self.collection(s["collection"])
         lang_name = LANGUAGE_NAMES[row["lang"]]
         return {
             "adult": row["adult"],

@@ -21,13 +21,15 @@ from cinegraph_assets.asset_keys import MOVIES, TMDB_MOVIE_DETAILS
 from cinegraph_assets.partitions import partition_years, release_years
 from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.table_metadata import row_count_metadata
 from cinegraph_assets.tmdb.details import APPEND_TO_RESPONSE, fetch_details
 from cinegraph_assets.tmdb.discovery import discover_year
 from cinegraph_assets.tmdb.failures import fails_clearly
 from cinegraph_assets.tmdb.normalizer import StagedNormalizer, normalize_staged
+from cinegraph_assets.tmdb.rederive import rederive_year
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.upstream import import_in_the_ui, refuse_empty_run, years_label
-from cinegraph_assets.warehouse import details_queue, discovery, staging
+from cinegraph_assets.warehouse import data_checks, details_queue, discovery, staging
 
 #: Two years per backfill run. A backfill of every year (150+ partitions) starts about 77 runs, not
 #: 150 one-year runs nor one run for everything:
@@ -58,13 +60,22 @@ def _report(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, years: li
         for year in years:
             context.log_event(dg.AssetObservation(
                 asset_key=asset_key, partition=str(year), metadata=per_year[year]))
+        if "dagster/row_count" in per_year[years[-1]]:  # the table after the run's last year
+            totals["dagster/row_count"] = per_year[years[-1]]["dagster/row_count"]
     return totals if len(years) > 1 else per_year[years[0]]
+
+
+def _row_counts(engine, asset_key: dg.AssetKey, year: int) -> dict:
+    with engine.connect() as conn:
+        return row_count_metadata(conn, asset_key, year)
 
 
 def _sum_numbers(rows: list[dict]) -> dict:
     summed: dict = {}
     for row in rows:
         for key, value in row.items():
+            if key == "dagster/row_count":
+                continue  # a table's total, not the year's share: _report takes the last one
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 summed[key] = summed.get(key, 0) + value
     return summed
@@ -128,6 +139,7 @@ def tmdb_discovered_movies(
             **client.stats.as_metadata(),
             "rate_limit_missed_slots": getattr(client.rate_limiter, "missed_slots", 0),
             "duration_s": round(time.monotonic() - started, 2),
+            **_row_counts(engine, context.asset_key, year),
         }
         context.log.info(
             f"discovery {year}: {stored['discovered']} movies of TMDb's {stored['tmdb_total']} "
@@ -145,7 +157,9 @@ _DEFAULT_STALENESS = details_queue.StalenessPolicy()
 
 
 class DetailsConfig(dg.Config):
-    """How old fetched details may get before they are fetched again, by the movie's age."""
+    """How old fetched details may get before they are fetched again, by the movie's age
+    (`*_days`); `rederive_all: true` makes `movies` re-derive every movie of the year from its
+    stored TMDb response, not only those derived by older parsing rules (no request either way)."""
 
     recent_days: int = _DEFAULT_STALENESS.recent_days
     recent_max_age_days: int = _DEFAULT_STALENESS.recent_max_age_days
@@ -154,9 +168,12 @@ class DetailsConfig(dg.Config):
     year_days: int = _DEFAULT_STALENESS.year_days
     year_max_age_days: int = _DEFAULT_STALENESS.year_max_age_days
     older_max_age_days: int = _DEFAULT_STALENESS.older_max_age_days
+    # `movies` re-derives from the stored responses the movies whose rows older parsing rules
+    # made; true re-derives every movie of the year (no TMDb request either way).
+    rederive_all: bool = False
 
     def policy(self) -> details_queue.StalenessPolicy:
-        return details_queue.StalenessPolicy(**self.model_dump())
+        return details_queue.StalenessPolicy(**self.model_dump(exclude={"rederive_all"}))
 
 
 DETAILS_DESCRIPTION = """Raw TMDb details of the year's movies: one request per movie, only the ones that need it.
@@ -185,12 +202,19 @@ MOVIES_DESCRIPTION = """The year's movies as normalized tables, built from the r
 
 Tables: `movies` (with the raw response in `tmdb_data`), genres, people and credits (cast order
 and character, crew job and department), release dates and certifications, external ids,
-videos (trailers), keywords and watch providers.
+videos (trailers), keywords, watch providers, production companies, production countries,
+spoken languages, collections, translations (title, overview, tagline per language),
+alternative titles, recommendation and similar-movie edges, and image counts per kind.
 
 Each batch is one transaction holding complete movies, so a reader never sees a movie without
 its credits. Re-materializing replaces the year's derived rows without duplicates, a movie whose
 release date moved to another year leaves this year's rows, and a payload that cannot be read
 is recorded as a failed fetch (retried next run) instead of failing the year.
+
+Re-derivable without TMDb: each movie records the version of the parsing rules that derived its
+rows (`movies.rules_version`). Materializing `movies[year]` re-derives, from the stored
+responses, every movie of the year derived by older rules (metadata `rederived`); run config
+`rederive_all: true` re-derives all of them. A backfill of `movies` does the whole warehouse.
 
 Computed in one step with `tmdb_movie_details`: responses are normalized in the background as
 their batches are saved (rate-limited fetching leaves the CPU idle), and whatever is left when the
@@ -269,8 +293,11 @@ def tmdb_details_and_movies(
             if failed:
                 over_threshold.append(failed)
         if MOVIES in selected:
+            movies_per_year[year].update(rederive_year(engine, year, everything=config.rederive_all))
+            movies_per_year[year].update(_row_counts(engine, MOVIES, year))
             counts = movies_per_year[year]
-            context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, "
+            context.log.info(f"movies {year}: normalized {counts.get('normalized', 0)}, re-derived "
+                             f"{counts['rederived']} from stored responses, "
                              f"{counts.get('movies_in_year', 0)} movies in the year")
 
     details_metadata = movies_metadata = None
@@ -307,9 +334,9 @@ def _refuse_years_without_upstream(context, years: list[int], engine, *, details
         with engine.connect() as conn:
             return discovery.discovery_summary(conn, year)["discovered_at"] is not None
 
-    def staged(year: int) -> bool:
+    def staged(year: int) -> bool:  # or imported: its stored responses can be re-derived
         with engine.connect() as conn:
-            return staging.staged_count(conn, year) > 0
+            return staging.staged_count(conn, year) > 0 or bool(data_checks.year_movie_ids(conn, year))
 
     if details_selected:
         refuse_empty_run(context, years, tmdb_discovered_movies.key, discovered, lambda empty: (
@@ -353,6 +380,7 @@ def _details_and_movies_of_year(context, config: DetailsConfig, tmdb: TMDbResour
         client.close()
     details_out[year] = _details_metadata(discovered, todo, outcome, client.stats.as_metadata(),
                                           getattr(client.rate_limiter, "missed_slots", 0), fetched_s)
+    details_out[year].update(_row_counts(engine, TMDB_MOVIE_DETAILS, year))
     limit = settings.failure_threshold * max(1, discovered)
     if outcome.failed > limit:
         reasons = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.failures_by_reason.items()))

@@ -17,11 +17,13 @@ import dagster as dg
 from cinegraph_assets.asset_keys import TMDB_CATALOG_IDS, TMDB_GAP_MOVIES
 from cinegraph_assets.pools import warn_if_unlimited
 from cinegraph_assets.resources import WarehouseResource
+from cinegraph_assets.table_metadata import row_count_metadata
 from cinegraph_assets.tmdb.assets import GROUP, POOL, DetailsConfig
 from cinegraph_assets.tmdb.details import fetch_details
 from cinegraph_assets.tmdb.failures import fails_clearly
 from cinegraph_assets.tmdb.id_export import ExportError, find_export
 from cinegraph_assets.tmdb.normalizer import StagedNormalizer, normalize_staged_ids
+from cinegraph_assets.tmdb.rederive import rederive_year
 from cinegraph_assets.tmdb.resource import TMDbResource
 from cinegraph_assets.warehouse import catalog_gap
 from cinegraph_assets.warehouse.export_ids import EmptyExport, ExportOutOfOrder, latest_export_date, load_export
@@ -69,6 +71,10 @@ Ids that left the export get one details request each: a 404 (TMDb code 34) mark
 deleted (kept, never silently dropped); a response keeps it. Failures are recorded with their
 reason (they count as accounted for); the run fails only when more than TMDB_FAILURE_THRESHOLD of
 its batch failed (counted against at least 100 requests).
+
+Undated movies belong to no year, so this asset also re-derives them from their stored responses
+when the parsing rules changed (metadata `rederived`; run config `rederive_all: true` re-derives
+all of them), with no TMDb request, as `movies[year]` does for a year.
 """ + _PARTITIONS_NOTE
 
 
@@ -113,7 +119,10 @@ def tmdb_catalog_ids(context: dg.AssetExecutionContext, config: CatalogIdsConfig
             f"one's: nothing was marked as left (a partial file is not believed about what it omits)")
     context.log.info(f"TMDb export of {export.day}: {loaded.ids} ids, {loaded.new_ids} new, "
                      f"{loaded.left_ids} left, {stats.malformed} malformed lines")
+    with warehouse.engine.connect() as conn:
+        row_counts = row_count_metadata(conn, TMDB_CATALOG_IDS)
     return dg.MaterializeResult(metadata={
+        **row_counts,
         "export_date": export.day.isoformat(),
         "fallback_days": (day - export.day).days,
         "export_ids": loaded.ids,
@@ -213,6 +222,8 @@ def tmdb_gap_movies(context: dg.AssetExecutionContext, config: DetailsConfig, tm
         gap_size = catalog_gap.gap_size(conn, include_adult=settings.include_adult)
     metadata = _gap_metadata(todo, outcome, normalized, client.stats.as_metadata(), counts, gap_size,
                              fetch_s, settings.gap_batch_size)
+    # Undated movies belong to no year, so no movies[year] run re-derives them: this asset does.
+    metadata.update(rederive_year(engine, None, everything=config.rederive_all))
     metadata["duration_s"] = round(time.monotonic() - started, 2)
     if outcome.failed > settings.failure_threshold * max(len(todo), MIN_FAILURE_BASE):
         reasons = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.failures_by_reason.items()))

@@ -69,8 +69,10 @@ class _Tally:
         self.year = year
         self.counts = {
             "normalized": 0, "failed": 0, "moved_out": 0, "moved_in": 0, "other_year": 0,
-            "undated": 0, "batches": 0, "genres": 0, "people": 0, "keywords": 0,
+            "undated": 0, "batches": 0,
         }
+        for attribute, _, _ in movie_rows.LOOKUP_WRITES:
+            self.counts[attribute] = 0
         for attribute, _ in movie_rows.CHILD_WRITES:
             self.counts[attribute] = 0
 

@@ -15,123 +15,24 @@ second), so they check types inline instead of calling a helper per field.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import date
 
+from cinegraph_assets.tmdb import movie_parts
+from cinegraph_assets.tmdb.fields import (  # noqa: F401  (MalformedMovie is part of this module's API)
+    BIGINT_MAX as _BIGINT_MAX, INT_MAX as _INT_MAX, MalformedMovie, as_dict as _dict, as_list as _list,
+    bad as _bad, boolean as _bool, day as _date, integer as _int, number as _float, objects as _items,
+    text as _str, timestamp as _timestamp,
+)
 from cinegraph_assets.warehouse import credit_rules
 from cinegraph_assets.warehouse.credit_rules import CREDIT_ID as CREDIT_ID_RULE
 from cinegraph_assets.warehouse.credit_rules import ID as ID_RULE
 from cinegraph_assets.warehouse.credit_rules import PERSON as PERSON_RULE
 from cinegraph_assets.warehouse.rows import DiscoveredMovie, MovieRows
 
-# Column bounds of the warehouse (PostgreSQL INTEGER/BIGINT, VARCHAR(n) of the movies table):
-# a value outside them would fail the whole insert, so it makes the one movie malformed instead.
-_INT_MAX = 2**31 - 1
-_BIGINT_MAX = 2**63 - 1
+# VARCHAR(n) of the movies table: a longer value would fail the whole insert, so it makes the one
+# movie malformed instead.
 _MOVIE_TEXT_LIMITS = {"imdb_id": 16, "status": 32, "original_language": 16}
 WATCH_OFFER_TYPES = ("flatrate", "free", "ads", "rent", "buy")
-
-
-class MalformedMovie(ValueError):
-    """A details payload the warehouse cannot hold; `reason` says which field and why."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-# ------------------------------------------------------------------------------------ field checks
-def _bad(where: str, expected: str, value) -> MalformedMovie:
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return MalformedMovie(f"{where}: expected {expected}, got {type(value).__name__} {shown}")
-
-
-def _int(value, where: str, maximum: int = _INT_MAX) -> int | None:
-    if value is None:
-        return None
-    if type(value) is int:
-        if -maximum - 1 <= value <= maximum:
-            return value
-        raise _bad(where, "an integer in the column's range", value)
-    if type(value) is float and value.is_integer() and abs(value) <= maximum:
-        return int(value)  # JSON has one number type; 120.0 is a fine runtime
-    raise _bad(where, "an integer", value)
-
-
-def _float(value, where: str) -> float | None:
-    if value is None:
-        return None
-    if type(value) is float:
-        if math.isfinite(value):
-            return value
-        raise _bad(where, "a finite number", value)
-    if type(value) is int:
-        return float(value)
-    raise _bad(where, "a number", value)
-
-
-def _str(value, where: str) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    raise _bad(where, "a string", value)
-
-
-def _bool(value, where: str) -> bool | None:
-    if value is None or type(value) is bool:
-        return value
-    raise _bad(where, "true, false or null", value)
-
-
-def _date(value, where: str) -> date | None:
-    """TMDb dates: "YYYY-MM-DD", an ISO timestamp (release_dates), or "" / null for none."""
-    if value is None or value == "":
-        return None
-    if type(value) is not str:
-        raise _bad(where, "a date string", value)
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise _bad(where, "a YYYY-MM-DD date", value) from None
-
-
-def _timestamp(value, where: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if type(value) is not str:
-        raise _bad(where, "a timestamp string", value)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad(where, "an ISO timestamp", value) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
-
-
-def _list(value, where: str) -> list:
-    if value is None:
-        return []
-    if type(value) is list:
-        return value
-    raise _bad(where, "a list", value)
-
-
-def _dict(value, where: str) -> dict:
-    if value is None:
-        return {}
-    if type(value) is dict:
-        return value
-    raise _bad(where, "an object", value)
-
-
-def _items(value, where: str) -> list[dict]:
-    """A list of objects (genres, cast...)."""
-    items = _list(value, where)
-    for i, item in enumerate(items):
-        if type(item) is not dict:
-            raise _bad(f"{where}[{i}]", "an object", item)
-    return items
 
 
 # ------------------------------------------------------------------------------------ details
@@ -183,6 +84,7 @@ def parse_movie(payload: dict) -> MovieRows:
         "overview": _str(payload.get("overview"), "overview"),
         "tagline": _str(payload.get("tagline"), "tagline"),
         "tmdb_data": payload,
+        "rules_version": movie_parts.RULES_VERSION,  # read at call time: a test may bump it
     }
     for column, limit in _MOVIE_TEXT_LIMITS.items():
         value = movie[column]
@@ -197,6 +99,8 @@ def parse_movie(payload: dict) -> MovieRows:
     _parse_videos(payload, rows)
     _parse_keywords(payload, rows)
     _parse_watch_providers(payload, rows)
+    for attribute, part_rows in movie_parts.parse_movie_parts(payload, tmdb_id).items():
+        setattr(rows, attribute, part_rows)
     if movie["imdb_id"] is None and rows.external_ids:
         # Older details shapes lack imdb_id on the base object; external_ids has it.
         movie["imdb_id"] = rows.external_ids[0]["imdb_id"]

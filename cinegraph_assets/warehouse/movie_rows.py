@@ -34,12 +34,21 @@ CHILD_WRITES = (
     ("videos", s.movie_videos),
     ("movie_keywords", s.movie_keywords),
     ("watch_providers", s.movie_watch_providers),
+    # the rest of the movie (migration 0008): attribute and table share the name
+    *((table.name, table) for table in (
+        s.movie_companies, s.movie_production_countries, s.movie_spoken_languages, s.movie_collections,
+        s.movie_translations, s.movie_alternative_titles, s.movie_recommendations, s.movie_similar,
+        s.movie_image_counts)),
 )
 LOOKUP_WRITES = (
     # (MovieRows attribute, table, key) - shared rows, upserted in key order (no deadlocks)
     ("genres", s.genres, "genre_id"),
     ("people", s.people, "person_id"),
     ("keywords", s.keywords, "keyword_id"),
+    ("companies", s.companies, "company_id"),
+    ("countries", s.countries, "country"),
+    ("languages", s.languages, "language"),
+    ("collections", s.collections, "collection_id"),
 )
 _MOVIE_COLUMNS = [c.name for c in s.movies.columns]
 

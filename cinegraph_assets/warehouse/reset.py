@@ -29,10 +29,7 @@ from sqlalchemy.engine import Connection
 from cinegraph_assets.warehouse import schema as s
 
 #: Rows keyed by tmdb_id that belong to one movie and go with it.
-MOVIE_CHILD_TABLES = (
-    s.movie_genres, s.movie_cast, s.movie_crew, s.movie_release_dates, s.movie_external_ids,
-    s.movie_videos, s.movie_keywords, s.movie_watch_providers,
-)
+MOVIE_CHILD_TABLES = s.MOVIE_CHILD_TABLES
 #: Release-year tables emptied for the years reset (besides movies and their children).
 YEAR_TABLES = (s.discovered_movies, s.discovery_windows, s.tmdb_details_staging, s.tmdb_fetch_failures)
 _IN_CHUNK = 5_000  # SQLite's bound-parameter limit, with room to spare

@@ -54,6 +54,20 @@ class MovieRows:
     keywords: list[dict] = field(default_factory=list)  # {keyword_id, name}
     movie_keywords: list[dict] = field(default_factory=list)  # {tmdb_id, keyword_id}
     watch_providers: list[dict] = field(default_factory=list)
+    # The rest of the movie (migration 0008): lookups (shared, upserted), then the movie's own rows.
+    companies: list[dict] = field(default_factory=list)
+    countries: list[dict] = field(default_factory=list)
+    languages: list[dict] = field(default_factory=list)
+    collections: list[dict] = field(default_factory=list)
+    movie_companies: list[dict] = field(default_factory=list)
+    movie_production_countries: list[dict] = field(default_factory=list)
+    movie_spoken_languages: list[dict] = field(default_factory=list)
+    movie_collections: list[dict] = field(default_factory=list)
+    movie_translations: list[dict] = field(default_factory=list)
+    movie_alternative_titles: list[dict] = field(default_factory=list)
+    movie_recommendations: list[dict] = field(default_factory=list)
+    movie_similar: list[dict] = field(default_factory=list)
+    movie_image_counts: list[dict] = field(default_factory=list)
 
     @property
     def tmdb_id(self) -> int:

@@ -17,6 +17,7 @@ from cinegraph_assets.warehouse.migrate import upgrade
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 CHILD_TABLES = [t.name for t in schema.MOVIE_CHILD_TABLES]
+LOOKUP_TABLES = ["genres", "people", "keywords", "companies", "countries", "languages", "collections"]
 
 
 @pytest.fixture
@@ -75,6 +76,22 @@ def movie_payload(tmdb_id: int, release_date: str = "2024-03-01", title: str | N
         "watch/providers": {"results": {"US": {"link": "https://example.test/watch",
                                                "flatrate": [{"provider_id": 8, "provider_name": "Netflix",
                                                              "display_priority": 1, "logo_path": "/n.jpg"}]}}},
+        "production_companies": [{"id": 500 + version, "logo_path": None, "name": f"Studio {version}",
+                                  "origin_country": "US"}, {"id": 4, "logo_path": "/p.png",
+                                                            "name": "Paramount", "origin_country": ""}],
+        "production_countries": [{"iso_3166_1": "US", "name": "United States of America"}],
+        "spoken_languages": [{"english_name": "English", "iso_639_1": "en", "name": "English"}],
+        "belongs_to_collection": {"id": 10, "name": "Movie Collection", "poster_path": None,
+                                  "backdrop_path": "/b.jpg"} if tmdb_id % 2 else None,
+        "translations": {"translations": [
+            {"iso_3166_1": "DE", "iso_639_1": "de", "name": "Deutsch", "english_name": "German",
+             "data": {"homepage": "", "overview": f"Etwas passiert (v{version}).", "runtime": 0,
+                      "tagline": "", "title": ""}}]},
+        "alternative_titles": {"titles": [{"iso_3166_1": "FR", "title": f"Film {tmdb_id}", "type": ""}]},
+        "recommendations": {"page": 1, "results": [{"id": tmdb_id + 1}, {"id": 7}], "total_pages": 1,
+                            "total_results": 2},
+        "similar": {"page": 1, "results": [{"id": 7}], "total_pages": 1, "total_results": 1},
+        "images": {"backdrops": [{"file_path": "/a.jpg"}], "logos": [], "posters": [{}, {}]},
     }
 
 
@@ -93,7 +110,7 @@ def stage(engine, payloads: list[dict], fetched_at: datetime = NOW) -> None:
 
 def snapshot(engine) -> dict[str, list[tuple]]:
     """Every row of movies and its child and lookup tables, comparable across runs."""
-    tables = ["movies", "genres", "people", "keywords", *CHILD_TABLES]
+    tables = ["movies", *LOOKUP_TABLES, *CHILD_TABLES]
     out = {}
     with engine.connect() as conn:
         for name in tables:

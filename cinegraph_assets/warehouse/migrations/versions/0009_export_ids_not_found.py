@@ -6,7 +6,7 @@ deleted: this column records it, so the id counts as deleted (accounted for) and
 again. Existing rows get NULL (never answered 404).
 
 Revision ID: 0009_export_ids_not_found
-Revises: 0007_omdb_quota_pause
+Revises: 0008_movie_parts
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_export_ids_not_found"
-down_revision = "0007_omdb_quota_pause"
+down_revision = "0008_movie_parts"
 branch_labels = None
 depends_on = None
 
