@@ -36,7 +36,6 @@ from datetime import datetime, timezone
 from benchmarks.normalize_staged_throughput import make_payload, payload_template, server_cpu_seconds
 
 NAME = "rederive"
-ALL_NAME = "rederive_all"
 PART = "translations"
 QUICK_MOVIES = 2_000
 FULL_MOVIES = 38_000  # a recent release year
@@ -166,7 +165,8 @@ def measure(url: str, movies: int, profile: str | None = None, part: str | None 
         sampler.wait(timeout=60)
     n = max(1, result["rederived"])
     return {
-        "name": NAME if part is not None else ALL_NAME,
+        "name": NAME,
+        "case": "one part" if part is not None else "everything",
         "movies": movies,
         "changed": f"part {part}" if part is not None else "everything (rules_version NULL)",
         "rederived": result["rederived"],
@@ -192,9 +192,9 @@ def run(movies: int, profile_dir=None, log=print) -> list[dict]:
     from benchmarks.postgres import throwaway_database
 
     records = []
-    for name, part in ((NAME, PART), (ALL_NAME, None)):
-        log(f"{name}: storing {movies} movies, then re-deriving {f'part {part}' if part else 'them whole'}")
-        profile = str(profile_dir / f"{name}.collapsed") if profile_dir else None
+    for part in (PART, None):
+        log(f"{NAME}: storing {movies} movies, then re-deriving {f'part {part}' if part else 'them whole'}")
+        profile = str(profile_dir / f"{NAME}_{part or 'all'}.collapsed") if profile_dir else None
         with throwaway_database("cinegraph_bench") as url:
             records.append(measure(url, movies, profile, part))
     return records
