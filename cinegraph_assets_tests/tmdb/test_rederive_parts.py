@@ -9,6 +9,7 @@ import dataclasses
 import sqlalchemy as sa
 
 from cinegraph_assets.tmdb import movie_parts
+from cinegraph_assets.warehouse import schema
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets_tests.tmdb.test_assets import metadata, movie_requests
 from cinegraph_assets_tests.tmdb.test_rederive import (
@@ -99,3 +100,32 @@ def test_a_new_core_rule_still_rederives_whole_movies(warehouse_url, sandbox_fac
     assert counts["rederived"] > 0
     assert not [key for key in counts if key.startswith("rederived/")]  # whole movies, no part on top
     assert sentinels(url) == {"movie_crew": 0, "movie_image_counts": 0}  # every table rebuilt
+
+
+def test_a_stored_part_the_new_rules_refuse_keeps_its_rows_and_version(warehouse_url, monkeypatch):
+    """One movie's stored alternative titles are not an object: that movie keeps its rows and its
+    part's old version (counted as refused); the others are re-derived."""
+    from cinegraph_assets.tmdb.normalizer import normalize_staged_ids
+    from cinegraph_assets.tmdb.rederive import rederive_year
+    from cinegraph_assets.warehouse.migrate import upgrade
+    from cinegraph_assets_tests.warehouse.test_catalog import movie_payload, stage
+
+    upgrade(warehouse_url)
+    engine = get_engine(warehouse_url)
+    good, bad = movie_payload(5), movie_payload(6)
+    good["alternative_titles"] = bad["alternative_titles"] = {"titles": [{"iso_3166_1": "FR", "title": "Le film"}]}
+    stage(engine, [good, bad])
+    normalize_staged_ids(engine, [5, 6])
+    with engine.begin() as conn:  # what a later rule finds unreadable, as if TMDb had sent it
+        conn.execute(sa.update(schema.movies).where(schema.movies.c.tmdb_id == 6).values(
+            tmdb_data={**bad, "alternative_titles": "not an object"}))
+    add_original_title_part_rule(monkeypatch)
+    counts = rederive_year(engine, 2024)
+    assert (counts["rederived"], counts["rederived/alternative_titles"], counts["rederive_failed"]) == (1, 1, 1)
+    with engine.connect() as conn:
+        titles = conn.execute(sa.text("SELECT tmdb_id, title FROM movie_alternative_titles ORDER BY tmdb_id, seq")).all()
+        versions = dict(conn.execute(sa.text(
+            "SELECT tmdb_id, version FROM movie_rules WHERE part = 'alternative_titles'")).all())
+    assert titles == [(5, "Le film"), (5, "Movie 5"), (6, "Le film")]
+    assert versions == {5: movie_parts.PARTS["alternative_titles"].version,
+                        6: movie_parts.PARTS["alternative_titles"].version - 1}
