@@ -253,7 +253,8 @@ class Run:
         if not postgres_reachable():
             raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432 (run `make postgres`)")
         movies = rederive.QUICK_MOVIES if self.mode == "quick" else rederive.FULL_MOVIES
-        self.add(rederive.run(movies, profile_dir=self.profile_dir, log=log))
+        for record in rederive.run(movies, profile_dir=self.profile_dir, log=log):
+            self.add(record)
 
     # ------------------------------------------------------------------ driver
     def _guard(self, label: str, fn, *args) -> None:

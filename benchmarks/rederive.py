@@ -1,12 +1,16 @@
 """rederive: how fast a year of stored movies is re-derived from movies.tmdb_data, no network.
 
-A warehouse as migration 0008 finds it: a year of movies whose rows were derived before rules were
-versioned (rules_version NULL), each with its full stored response (the captured Fight Club details
-with ~300 credits, release dates, videos, keywords, providers, images, and the parts 0008 reads:
-companies, countries, languages, a collection, translations, alternative titles, recommendations,
-similar). tmdb/rederive.py then re-derives the whole year on PostgreSQL, as `movies[year]` does.
+A year of movies, each with its full stored response (the captured Fight Club details with ~300
+credits, release dates, videos, keywords, providers, images, and the parts 0008 reads: companies,
+countries, languages, a collection, translations, alternative titles, recommendations, similar).
+tmdb/rederive.py then re-derives the year on PostgreSQL, as `movies[year]` does, in one of two cases:
+- `--part NAME` (default translations, the largest part; the issue's case): the movies are derived
+  by the current rules, then that part's rules version is bumped: only its tables are rebuilt;
+- `--everything`: the movies were derived before rules were versioned (rules_version NULL), so
+  each goes back whole through staging and the normalizer (what `rederive_all: true` does).
 
-    .venv/bin/python -m benchmarks.rederive --movies 38000 [--url postgresql://...] [--json out.json]
+    .venv/bin/python -m benchmarks.rederive --movies 38000 [--part translations | --everything]
+        [--url postgresql://...] [--json out.json]
         [--profile samples.collapsed]   # then: python -m benchmarks.profile_summary samples.collapsed
 
 Without --url it makes (and drops) a throwaway database on the local PostgreSQL server. Reports
@@ -32,6 +36,7 @@ from datetime import datetime, timezone
 from benchmarks.normalize_staged_throughput import make_payload, payload_template, server_cpu_seconds
 
 NAME = "rederive"
+PART = "translations"
 QUICK_MOVIES = 2_000
 FULL_MOVIES = 38_000  # a recent release year
 DESCRIPTION = "a year of stored movies re-derived from tmdb_data on PostgreSQL, no network"
@@ -58,7 +63,8 @@ def whole_payload(template: dict, tmdb_id: int, rng: random.Random) -> dict:
 
 
 def store_year(engine, movies: int) -> None:
-    """COPY the year's movies rows with their stored responses, as an older import left them."""
+    """COPY the year's movies rows with their stored responses, as an import before versioned
+    rules left them (rules_version NULL: every movie is re-derived whole)."""
     rng = random.Random(7)
     template = payload_template()
     fetched_at = datetime.now(timezone.utc).isoformat()
@@ -81,11 +87,37 @@ def store_year(engine, movies: int) -> None:
         conn.exec_driver_sql("ANALYZE movies")
 
 
-def _rederive_in_this_process(url: str, queue) -> None:
-    """The measured part, in a fresh process (spawned), so its peak RSS is the re-derive's own."""
+def derive_all_but(engine, part: str) -> None:
+    """Make the stored year current under today's rules except `part`'s tables (not measured):
+    core and other parts marked current, then `part` derived once, so its tables hold the rows
+    the measured run replaces, as in a warehouse that has run for a while."""
+    from cinegraph_assets.tmdb import movie_parts
+    from cinegraph_assets.tmdb.rederive import rederive_parts
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE movies SET rules_version = %(v)s", {"v": movie_parts.RULES_VERSION})
+        for name, other in movie_parts.PARTS.items():
+            if name != part:
+                conn.exec_driver_sql(
+                    "INSERT INTO movie_rules (tmdb_id, part, version) SELECT tmdb_id, %(p)s, %(v)s FROM movies",
+                    {"p": name, "v": other.version})
+    rederive_parts(engine, YEAR)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE movie_rules")
+
+
+def _rederive_in_this_process(url: str, queue, part: str | None = None) -> None:
+    """The measured part, in a fresh process (spawned), so its peak RSS is the re-derive's own.
+    With `part`, that part's rules version is bumped first (the one rule change measured)."""
+    import dataclasses
+
+    from cinegraph_assets.tmdb import movie_parts
     from cinegraph_assets.tmdb.rederive import rederive_year
     from cinegraph_assets.warehouse.engine import get_engine
 
+    if part is not None:
+        movie_parts.PARTS[part] = dataclasses.replace(movie_parts.PARTS[part],
+                                                     version=movie_parts.PARTS[part].version + 1)
     engine = get_engine(url)
     server_before = server_cpu_seconds(engine)
     cpu_started = time.process_time()
@@ -106,18 +138,21 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
-def measure(url: str, movies: int, profile: str | None = None) -> dict:
+def measure(url: str, movies: int, profile: str | None = None, part: str | None = PART) -> dict:
+    """One measurement: `part`'s rules changed, or (part None) every movie re-derived whole."""
     from cinegraph_assets.warehouse.engine import get_engine
     from cinegraph_assets.warehouse.migrate import upgrade
 
     upgrade(url)
     started = time.perf_counter()
     store_year(get_engine(url), movies)
+    if part is not None:
+        derive_all_but(get_engine(url), part)
     setup_s = time.perf_counter() - started
     load_before = os.getloadavg()
     spawn = multiprocessing.get_context("spawn")
     queue = spawn.Queue()
-    child = spawn.Process(target=_rederive_in_this_process, args=(url, queue))
+    child = spawn.Process(target=_rederive_in_this_process, args=(url, queue, part))
     child.start()
     sampler = None
     if profile:  # py-spy, every thread, idle included: waiting on PostgreSQL shows as idle in its call
@@ -131,7 +166,9 @@ def measure(url: str, movies: int, profile: str | None = None) -> dict:
     n = max(1, result["rederived"])
     return {
         "name": NAME,
+        "case": "one part" if part is not None else "everything",
         "movies": movies,
+        "changed": f"part {part}" if part is not None else "everything (rules_version NULL)",
         "rederived": result["rederived"],
         "failed": result["rederive_failed"],
         "seconds": round(result["seconds"], 2),
@@ -149,14 +186,18 @@ def measure(url: str, movies: int, profile: str | None = None) -> dict:
     }
 
 
-def run(movies: int, profile_dir=None, log=print) -> dict:
-    """One measurement in a throwaway PostgreSQL database (for `python -m benchmarks`)."""
+def run(movies: int, profile_dir=None, log=print) -> list[dict]:
+    """Both measurements, each in its own throwaway PostgreSQL database (for `python -m benchmarks`):
+    one part's rules changed (the goal applies here), then everything re-derived whole."""
     from benchmarks.postgres import throwaway_database
 
-    log(f"{NAME}: storing {movies} movies, then re-deriving them")
-    profile = str(profile_dir / f"{NAME}.collapsed") if profile_dir else None
-    with throwaway_database("cinegraph_bench") as url:
-        return measure(url, movies, profile)
+    records = []
+    for part in (PART, None):
+        log(f"{NAME}: storing {movies} movies, then re-deriving {f'part {part}' if part else 'them whole'}")
+        profile = str(profile_dir / f"{NAME}_{part or 'all'}.collapsed") if profile_dir else None
+        with throwaway_database("cinegraph_bench") as url:
+            records.append(measure(url, movies, profile, part))
+    return records
 
 
 def main() -> None:
@@ -165,12 +206,14 @@ def main() -> None:
     parser.add_argument("--url", default=None)
     parser.add_argument("--json", default=None)
     parser.add_argument("--profile", metavar="PATH", help="py-spy raw samples of the re-deriving process")
+    parser.add_argument("--part", default=PART, help=f"the part whose rules change (default {PART})")
+    parser.add_argument("--everything", action="store_true", help="re-derive every movie whole instead")
     args = parser.parse_args()
 
     from benchmarks.postgres import throwaway_database
 
     with (nullcontext(args.url) if args.url else throwaway_database("cinegraph_bench")) as url:
-        record = measure(url, args.movies, args.profile)
+        record = measure(url, args.movies, args.profile, None if args.everything else args.part)
     print(json.dumps(record, indent=2))
     if args.json:
         with open(args.json, "w") as out:

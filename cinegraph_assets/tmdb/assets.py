@@ -211,10 +211,12 @@ its credits. Re-materializing replaces the year's derived rows without duplicate
 release date moved to another year leaves this year's rows, and a payload that cannot be read
 is recorded as a failed fetch (retried next run) instead of failing the year.
 
-Re-derivable without TMDb: each movie records the version of the parsing rules that derived its
-rows (`movies.rules_version`). Materializing `movies[year]` re-derives, from the stored
-responses, every movie of the year derived by older rules (metadata `rederived`); run config
-`rederive_all: true` re-derives all of them. A backfill of `movies` does the whole warehouse.
+Re-derivable without TMDb: each movie records the versions of the parsing rules that derived its
+rows (`movies.rules_version` for the core, `movie_rules` per other part). Materializing
+`movies[year]` re-derives, from the stored responses, what older rules derived: whole movies when
+the core rules changed, only a part's tables when that part's rules did (metadata `rederived`,
+`rederived/<part>`); run config `rederive_all: true` re-derives every movie whole. A backfill of
+`movies` does the whole warehouse.
 
 Computed in one step with `tmdb_movie_details`: responses are normalized in the background as
 their batches are saved (rate-limited fetching leaves the CPU idle), and whatever is left when the

@@ -3,9 +3,10 @@ languages, the collection, translations, alternative titles, recommendation and 
 and image counts. Plain Python: no Dagster, no SQL.
 
 parse.parse_movie calls `parse_movie_parts` after its own parts, so every rule of how a payload
-becomes rows stays in the TMDb room. Bump RULES_VERSION whenever a rule here or in parse.py
-changes what rows a payload gives: each movie records the version that derived its rows, and
-materializing `movies[year]` re-derives older ones from the stored JSON without a TMDb request.
+becomes rows stays in the TMDb room. Each part has its own rules version (PARTS): bump it when a
+rule changes what rows the part gives, and materializing `movies[year]` rebuilds only that part's
+tables from the stored JSON, without a TMDb request. RULES_VERSION covers parse.py's core rules;
+bumping it re-derives whole movies.
 
 Like parse.py, these parsers accept what TMDb sends (a part missing or null, "" for an unknown
 country) and raise MalformedMovie naming the field for a value of the wrong type.
@@ -13,39 +14,33 @@ country) and raise MalformedMovie naming the field for a value of the wrong type
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from cinegraph_assets.tmdb.fields import as_dict, integer, objects, text
 
-#: The version of the parsing rules (parse.py and this module). Bump it when a rule changes the
-#: rows a payload gives; movies derived by an older version are re-derived from tmdb_data.
-#: 1: the core tables (genres, credits, release dates, external ids, videos, keywords, providers).
-#: 2: production companies, countries, spoken languages, collections, translations, alternative
-#:    titles, recommendations, similar movies, image counts.
+#: The version of the core parsing rules (parse.py: the movies row, genres, credits, release dates,
+#: external ids, videos, keywords, providers). Bump it when such a rule changes the rows a payload
+#: gives: movies derived by an older version go through the whole normalizing path again.
+#: 1: the core tables. 2: the parts below joined the warehouse (migration 0008).
 RULES_VERSION = 2
 
 IMAGE_KINDS = ("backdrops", "logos", "posters")
 
-#: MovieRows attributes this module fills, in the order the warehouse writes them.
-LOOKUP_PARTS = ("companies", "countries", "languages", "collections")
-CHILD_PARTS = (
-    "movie_companies", "movie_production_countries", "movie_spoken_languages", "movie_collections",
-    "movie_translations", "movie_alternative_titles", "movie_recommendations", "movie_similar",
-    "movie_image_counts",
-)
 
+@dataclass(frozen=True)
+class Part:
+    """One part of the payload beyond the core, with its own rules version.
 
-def parse_movie_parts(payload: dict, tmdb_id: int) -> dict[str, list[dict]]:
-    """{MovieRows attribute: rows} of every part above (an attribute of LOOKUP_PARTS or CHILD_PARTS)."""
-    parts: dict[str, list[dict]] = {name: [] for name in LOOKUP_PARTS + CHILD_PARTS}
-    _companies(payload, tmdb_id, parts)
-    _countries(payload, tmdb_id, parts)
-    _languages(payload, tmdb_id, parts)
-    _collection(payload, tmdb_id, parts)
-    _translations(payload, tmdb_id, parts)
-    _alternative_titles(payload, tmdb_id, parts)
-    _edges(payload, tmdb_id, "recommendations", "recommended_tmdb_id", parts["movie_recommendations"])
-    _edges(payload, tmdb_id, "similar", "similar_tmdb_id", parts["movie_similar"])
-    _image_counts(payload, tmdb_id, parts)
-    return parts
+    Bump `version` when `parse` changes what rows the part gives: re-deriving a year then reads
+    only `fields` of each stored response and replaces only the tables of `attributes`, leaving
+    every other table of the movie untouched (warehouse/stored_responses.py).
+    """
+
+    version: int
+    fields: tuple[str, ...]  # top-level payload keys the parser reads
+    attributes: tuple[str, ...]  # MovieRows attributes it fills (lookups first, then child rows)
+    parse: Callable[[dict, int, dict], None]
 
 
 def _code(value, where: str) -> str | None:
@@ -166,3 +161,50 @@ def _image_counts(payload: dict, tmdb_id: int, parts: dict) -> None:
     for kind in IMAGE_KINDS:
         count = len(objects(part.get(kind), f"images.{kind}"))
         parts["movie_image_counts"].append({"tmdb_id": tmdb_id, "kind": kind, "image_count": count})
+
+
+def _recommendations_and_similar(payload: dict, tmdb_id: int, parts: dict) -> None:
+    _edges(payload, tmdb_id, "recommendations", "recommended_tmdb_id", parts["movie_recommendations"])
+    _edges(payload, tmdb_id, "similar", "similar_tmdb_id", parts["movie_similar"])
+
+
+#: Every part beyond the core, by name (the name movie_rules.part records). Versions start at 2,
+#: the core version that first derived them, so migration 0010 maps a movie's rules_version to
+#: each of them.
+PARTS: dict[str, Part] = {
+    "companies": Part(2, ("production_companies",), ("companies", "movie_companies"), _companies),
+    "countries": Part(2, ("production_countries",), ("countries", "movie_production_countries"), _countries),
+    "languages": Part(2, ("spoken_languages",), ("languages", "movie_spoken_languages"), _languages),
+    "collections": Part(2, ("belongs_to_collection",), ("collections", "movie_collections"), _collection),
+    "translations": Part(2, ("translations",), ("movie_translations",), _translations),
+    "alternative_titles": Part(2, ("alternative_titles",), ("movie_alternative_titles",), _alternative_titles),
+    "related_movies": Part(2, ("recommendations", "similar"), ("movie_recommendations", "movie_similar"),
+                           _recommendations_and_similar),
+    "image_counts": Part(2, ("images",), ("movie_image_counts",), _image_counts),
+}
+
+#: MovieRows attributes the parts fill: shared lookups, then the movie's own rows.
+LOOKUP_PARTS = ("companies", "countries", "languages", "collections")
+CHILD_PARTS = tuple(a for part in PARTS.values() for a in part.attributes if a not in LOOKUP_PARTS)
+
+
+def parse_part(name: str, payload: dict, tmdb_id: int) -> dict[str, list[dict]]:
+    """{MovieRows attribute: rows} of one part: the same rules as a fresh fetch's."""
+    part = PARTS[name]
+    rows: dict[str, list[dict]] = {attribute: [] for attribute in part.attributes}
+    part.parse(payload, tmdb_id, rows)
+    return rows
+
+
+def parse_movie_parts(payload: dict, tmdb_id: int) -> dict[str, list[dict]]:
+    """{MovieRows attribute: rows} of every part above (an attribute of LOOKUP_PARTS or CHILD_PARTS)."""
+    rows: dict[str, list[dict]] = {}
+    for name in PARTS:
+        rows.update(parse_part(name, payload, tmdb_id))
+    return rows
+
+
+def rules_rows(tmdb_id: int) -> list[dict]:
+    """The movie_rules rows of a movie every part of which the current rules just derived.
+    Read at call time: a test may bump a version."""
+    return [{"tmdb_id": tmdb_id, "part": name, "version": part.version} for name, part in PARTS.items()]

@@ -101,6 +101,7 @@ def parse_movie(payload: dict) -> MovieRows:
     _parse_watch_providers(payload, rows)
     for attribute, part_rows in movie_parts.parse_movie_parts(payload, tmdb_id).items():
         setattr(rows, attribute, part_rows)
+    rows.movie_rules = movie_parts.rules_rows(tmdb_id)
     if movie["imdb_id"] is None and rows.external_ids:
         # Older details shapes lack imdb_id on the base object; external_ids has it.
         movie["imdb_id"] = rows.external_ids[0]["imdb_id"]

@@ -38,7 +38,7 @@ CHILD_WRITES = (
     *((table.name, table) for table in (
         s.movie_companies, s.movie_production_countries, s.movie_spoken_languages, s.movie_collections,
         s.movie_translations, s.movie_alternative_titles, s.movie_recommendations, s.movie_similar,
-        s.movie_image_counts)),
+        s.movie_image_counts, s.movie_rules)),
 )
 LOOKUP_WRITES = (
     # (MovieRows attribute, table, key) - shared rows, upserted in key order (no deadlocks)
@@ -133,19 +133,7 @@ def write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) -> 
             )
 
     for attribute, table, key in LOOKUP_WRITES:
-        merged: dict[int, dict] = {}
-        for rows, _ in parsed:
-            for row in getattr(rows, attribute):
-                merged[row[key]] = row
-        lookup_rows = [merged[k] for k in sorted(merged)]
-        if lookup_rows:
-            columns = [c.name for c in table.columns]
-            if copy:
-                pg_upsert_via_copy(conn, table, key, columns, lookup_rows, only_if_changed=True)
-            else:
-                write_many(conn, upsert_statement(conn, table, [key], columns, only_if_changed=True),
-                            lookup_rows)
-        counts[attribute] = len(lookup_rows)
+        counts[attribute] = _upsert_lookup(conn, table, key, [getattr(rows, attribute) for rows, _ in parsed])
 
     for attribute, table in CHILD_WRITES:
         conn.execute(table.delete().where(table.c.tmdb_id.in_(ids)))
@@ -162,18 +150,70 @@ def write_movies(conn: Connection, parsed: list[tuple[MovieRows, datetime]]) -> 
         child_rows = [row for rows, _ in parsed for row in getattr(rows, attribute)]
         if postgres and attribute in ("cast", "crew"):
             continue  # written above from the staged JSONB
-        if child_rows:
-            if copy:
-                copy_rows(conn, table.name, [c.name for c in table.columns], child_rows)
-            else:
-                conn.execute(table.insert(), child_rows)
-        counts[attribute] = len(child_rows)
+        counts[attribute] = _insert_children(conn, table, child_rows)
 
     d = s.discovered_movies
     # A movie that answers again is not deleted any more (mark_deleted dropped older responses).
     undeleted = lock_in_key_order(conn, d, sa.and_(d.c.tmdb_id.in_(ids), d.c.deleted_at.is_not(None)))
     if undeleted:
         conn.execute(d.update().where(d.c.tmdb_id.in_(undeleted)).values(deleted_at=None))
+    return counts
+
+
+def _upsert_lookup(conn: Connection, table: sa.Table, key: str, row_lists: list[list[dict]]) -> int:
+    """Upsert shared lookup rows in key order (the last row of a key wins); returns how many."""
+    merged: dict = {}
+    for rows in row_lists:
+        for row in rows:
+            merged[row[key]] = row
+    lookup_rows = [merged[k] for k in sorted(merged)]
+    if lookup_rows:
+        columns = [c.name for c in table.columns]
+        if bulk_write.can_copy(conn):
+            pg_upsert_via_copy(conn, table, key, columns, lookup_rows, only_if_changed=True)
+        else:
+            write_many(conn, upsert_statement(conn, table, [key], columns, only_if_changed=True), lookup_rows)
+    return len(lookup_rows)
+
+
+def _insert_children(conn: Connection, table: sa.Table, child_rows: list[dict]) -> int:
+    """Insert a movie child table's rows: COPY on PostgreSQL, executemany elsewhere."""
+    if child_rows:
+        if bulk_write.can_copy(conn):
+            copy_rows(conn, table.name, [c.name for c in table.columns], child_rows)
+        else:
+            conn.execute(table.insert(), child_rows)
+    return len(child_rows)
+
+
+def replace_part(conn: Connection, tmdb_ids: Sequence[int], part_rows: dict[str, list[dict]],
+                 rules: list[dict]) -> dict[str, int]:
+    """Replace one part's rows of these movies, and nothing else of them (caller's transaction).
+
+    `part_rows` maps MovieRows attributes (of LOOKUP_WRITES or CHILD_WRITES) to the rows the part's
+    rules derived for all these movies; `rules` are their new movie_rules rows for the part. One
+    DELETE per table for the whole batch, then COPY: the cost of a part, not of a movie.
+    Returns rows written per attribute.
+    """
+    counts: dict[str, int] = {}
+    if not tmdb_ids:
+        return counts
+    ids = sorted(tmdb_ids)
+    lookups = {attribute: (table, key) for attribute, table, key in LOOKUP_WRITES}
+    children = dict(CHILD_WRITES)
+    for attribute, rows in part_rows.items():  # lookups first: the write order of write_movies
+        if attribute in lookups:
+            table, key = lookups[attribute]
+            counts[attribute] = _upsert_lookup(conn, table, key, [rows])
+    for attribute, rows in part_rows.items():
+        if attribute in children:
+            table = children[attribute]
+            conn.execute(table.delete().where(table.c.tmdb_id.in_(ids)))
+            counts[attribute] = _insert_children(conn, table, rows)
+    # movie_rules holds every part's rows: only this part's go
+    r = s.movie_rules
+    conn.execute(r.delete().where(r.c.tmdb_id.in_(ids), r.c.part.in_({row["part"] for row in rules})))
+    _insert_children(conn, r, rules)
     return counts
 
 

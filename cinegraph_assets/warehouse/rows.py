@@ -68,6 +68,7 @@ class MovieRows:
     movie_recommendations: list[dict] = field(default_factory=list)
     movie_similar: list[dict] = field(default_factory=list)
     movie_image_counts: list[dict] = field(default_factory=list)
+    movie_rules: list[dict] = field(default_factory=list)  # {tmdb_id, part, version}: each part's rules
 
     @property
     def tmdb_id(self) -> int:

@@ -516,6 +516,17 @@ movie_image_counts = sa.Table(
     sa.Column("image_count", sa.Integer, nullable=False),
 )
 
+#: Which version of each part's parsing rules derived the movie's rows of that part (migration
+#: 0010). movies.rules_version covers the core rules; a part with an older version here (or none)
+#: is rebuilt alone from tmdb_data when `movies[year]` is materialized.
+movie_rules = sa.Table(
+    "movie_rules",
+    metadata,
+    sa.Column("tmdb_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("part", sa.String(32), primary_key=True, doc="A part of the payload: companies, translations..."),
+    sa.Column("version", sa.Integer, nullable=False, doc="Version of that part's rules"),
+)
+
 # Child tables of movies, keyed on tmdb_id: normalize_staged replaces them per movie.
 MOVIE_CHILD_TABLES = (
     movie_genres,
@@ -535,4 +546,5 @@ MOVIE_CHILD_TABLES = (
     movie_recommendations,
     movie_similar,
     movie_image_counts,
+    movie_rules,
 )

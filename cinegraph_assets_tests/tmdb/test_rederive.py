@@ -59,14 +59,20 @@ def import_year(sandbox, url: str, state_dir, selection=None, run_config=None) -
     return result
 
 
-def test_a_new_rule_rederives_the_year_without_tmdb_and_equals_a_fresh_import(
-        warehouse_url, sandbox_factory, tmp_path, monkeypatch):
-    url = warehouse_url
-    sandbox = sandbox_factory(year_size=[f"{YEAR}=40"], detail_size="small")
+def import_a_year(sandbox_factory, url: str, tmp_path, movies: int = 40):
+    """A sandbox and a year of it imported into `url`: (sandbox, movies in the year)."""
+    sandbox = sandbox_factory(year_size=[f"{YEAR}={movies}"], detail_size="small")
     import_year(sandbox, url, tmp_path)
     with get_engine(url).connect() as conn:
         imported = conn.execute(sa.text("SELECT count(*) FROM movies WHERE release_year = :y"), {"y": YEAR}).scalar()
-    assert imported > 20
+    assert imported > movies // 2
+    return sandbox, imported
+
+
+def test_a_new_rule_rederives_the_year_without_tmdb_and_equals_a_fresh_import(
+        warehouse_url, sandbox_factory, tmp_path, monkeypatch):
+    url = warehouse_url
+    sandbox, imported = import_a_year(sandbox_factory, url, tmp_path)
 
     add_original_title_rule(monkeypatch)
     requests_before = movie_requests(sandbox)

@@ -75,3 +75,24 @@ def test_upgrading_keeps_the_movies_already_there(warehouse_url):
         row = conn.execute(sa.select(schema.movies)).mappings().one()
     assert (row["tmdb_id"], row["title"], row["release_year"]) == (550, "Fight Club", 1999)
     assert row["tmdb_data"] == {"id": 550, "title": "Fight Club"}
+
+
+def test_rules_versions_map_a_movies_rules_version_to_every_part(warehouse_url):
+    """0010: a movie derived by rules version 2 has every part at version 2 (nothing to re-derive
+    because of the migration); one derived before versions were kept has none (re-derived whole)."""
+    from cinegraph_assets.tmdb import movie_parts
+
+    engine = get_engine(warehouse_url)
+    with engine.begin() as conn:
+        config = migrate.alembic_config(warehouse_url)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0009_export_ids_not_found")
+        for tmdb_id, version in ((550, 2), (551, None)):
+            conn.execute(sa.text(
+                "INSERT INTO movies (tmdb_id, title, release_year, rules_version) VALUES (:i, 'x', 1999, :v)"),
+                {"i": tmdb_id, "v": version})
+    migrate.upgrade(warehouse_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT tmdb_id, part, version FROM movie_rules ORDER BY part")).all()
+    assert rows == [(550, name, 2) for name in sorted(movie_parts.PARTS)]
+    assert {part.version for part in movie_parts.PARTS.values()} == {2}  # as the migration maps them
