@@ -262,9 +262,14 @@ class TMDbClient:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, as_text: bool = False) -> Any:
         """GET {base_url}{path} and return the decoded JSON body (an object, or a list for the few
         endpoints such as /configuration/languages that return one), or NotFound for a 404.
+
+        as_text=True returns a JSON object's text as TMDb sent it, undecoded, for a caller that
+        only stores it (the details import: PostgreSQL parses it anyway). The text is checked to
+        be an object that arrived whole (it starts with { and ends with }, and the transport
+        enforces Content-Length); whoever stores it finds any malformation inside.
 
         Raises TMDbAuthError (bad credentials, immediately), TMDbRequestError (a request TMDb will
         never accept) or TMDbTransientError (still failing after max_retries retries).
@@ -278,7 +283,7 @@ class TMDbClient:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, path, params or {})
+            return retrying(self._attempt, path, params or {}, as_text)
         except TMDbTransientError as exc:
             self.stats.record_failure(exc.reason)
             if exc.reason != "connection":
@@ -308,7 +313,7 @@ class TMDbClient:
             self.rate_limiter.pause(exc.retry_after)
         logger.debug("TMDb retry %s after %s (waiting %.2fs)", retry_state.attempt_number, exc, wait)
 
-    def _attempt(self, path: str, params: Mapping[str, Any]) -> Any:
+    def _attempt(self, path: str, params: Mapping[str, Any], as_text: bool = False) -> Any:
         url = f"{self.base_url}/{path.lstrip('/')}"
         query = dict(params)
         if self.api_key:
@@ -355,6 +360,8 @@ class TMDbClient:
             raise error
         assert response is not None
         status = response.status_code
+        if as_text and status == 200:
+            return _object_text(content, f"{self._where(path)} ({len(content)} bytes)")
         try:
             body = json.loads(content) if content else None
         except ValueError:
@@ -400,6 +407,22 @@ class TMDbClient:
     def _where(self, path: str) -> str:
         # Only the host and path: never the query string, which carries the api_key.
         return f"{urlsplit(self.base_url).netloc}/{path.lstrip('/')}"
+
+
+def _object_text(content: bytes, where: str) -> str:
+    """The body as text, if it looks like one whole JSON object; else the same transient error as
+    an unreadable decoded body (the request is tried again)."""
+    text = None
+    stripped = content.strip()
+    if stripped.startswith(b"{") and stripped.endswith(b"}"):
+        try:
+            text = stripped.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        raise TMDbTransientError(f"TMDb sent an unreadable (truncated or invalid) JSON body for {where}",
+                                 status=200, reason="invalid_json")
+    return text
 
 
 class _ResponseTooLarge(Exception):

@@ -66,9 +66,11 @@ class DetailsOutcome:
         return dict(Counter(reason for _id, reason, _status in self.failures))
 
 
-def fetch_movie(client: TMDbClient, tmdb_id: int) -> dict | NotFound:
-    """One movie's full details with every appended part, in one request."""
-    return client.get(f"/movie/{int(tmdb_id)}", {"append_to_response": ",".join(APPEND_TO_RESPONSE)})
+def fetch_movie(client: TMDbClient, tmdb_id: int) -> str | NotFound:
+    """One movie's full details with every appended part, in one request: the JSON text as TMDb
+    sent it (staging stores it as is; the normalizer decodes what it reads)."""
+    return client.get(f"/movie/{int(tmdb_id)}", {"append_to_response": ",".join(APPEND_TO_RESPONSE)},
+                      as_text=True)
 
 
 class _Progress:
@@ -119,7 +121,7 @@ def fetch_details(
     outcome = DetailsOutcome(requested=len(todo), needed_by_reason=dict(Counter(r for _i, r in todo)))
     started = time.monotonic()
     progress = _Progress(label or f"details {year}", len(todo), log, progress_seconds)
-    staged: list[tuple[int, dict, datetime]] = []
+    staged: list[tuple[int, str, datetime]] = []
     deleted: list[int] = []
     failures: list[tuple[int, str, int | None]] = []
     last_flush = time.monotonic()
@@ -132,7 +134,11 @@ def fetch_details(
             # One transaction per batch: the batch is saved whole or not at all.
             with engine.begin() as conn:
                 if staged:
-                    staging.save_raw_details(conn, staged)
+                    unreadable = set(staging.stage_response_texts(conn, staged))
+                    if unreadable:
+                        staged = [item for item in staged if item[0] not in unreadable]
+                        failures.extend((tmdb_id, "invalid_json", 200) for tmdb_id in sorted(unreadable))
+                        saved_responses = bool(staged)
                 if deleted:
                     details_queue.mark_deleted(conn, deleted, at)
                     if on_deleted is not None:

@@ -12,6 +12,7 @@ database: credit_rules checks them and movie_rows writes them there.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from typing import Iterable, Sequence
 
@@ -19,15 +20,50 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cinegraph_assets.warehouse import schema as s
-from cinegraph_assets.warehouse.bulk_write import IN_CHUNK, chunks, insert_for, write_many
+from cinegraph_assets.warehouse.bulk_write import IN_CHUNK, can_copy, chunks, copy_text, insert_for, temp_table_for, write_many
 from cinegraph_assets.warehouse.utc import from_db, to_utc
 
 
-def _payload_year(payload) -> int | None:
-    try:
-        return date.fromisoformat(payload["release_date"][:10]).year
-    except Exception:  # noqa: BLE001 - a malformed payload is the normalizer's to report
+_RELEASE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def payload_year(payload) -> int | None:
+    """The year of a response's release_date ('YYYY-MM-DD...', a real calendar date), else None.
+
+    Only a hint for finding a year's staged rows (the normalizer decides the year from the parsed
+    movie); RELEASE_YEAR_SQL computes the same from a JSONB payload, and a test holds them equal.
+    """
+    value = payload.get("release_date") if isinstance(payload, dict) else None
+    if not isinstance(value, str) or not _RELEASE_DATE.match(value):
         return None
+    try:
+        return date(int(value[:4]), int(value[5:7]), int(value[8:10])).year
+    except ValueError:
+        return None
+
+
+def release_year_sql(release_date: str) -> str:
+    """payload_year in PostgreSQL, over the JSONB expression `release_date` (the payload's
+    release_date value: reading it once matters, each read of a large JSONB decompresses it).
+    Nested CASEs, so no cast runs on a value the outer test refused."""
+    text = f"({release_date} #>> '{{}}')"
+    year, month, day = (f"substr({text}, {start}, {length})::int" for start, length in ((1, 4), (6, 2), (9, 2)))
+    last_day = f"extract(day FROM make_date({year}, {month}, 1) + interval '1 month' - interval '1 day')"
+    return (
+        f"CASE WHEN jsonb_typeof({release_date}) = 'string' AND {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' "
+        f"THEN CASE WHEN {year} >= 1 AND {month} BETWEEN 1 AND 12 "
+        f"THEN CASE WHEN {day} BETWEEN 1 AND {last_day} THEN {year} END END END"
+    )
+
+
+def _newest(items: Iterable[tuple[int, object, datetime]]) -> dict[int, tuple[object, datetime]]:
+    """{tmdb_id: (response, fetched_at)}: an id that arrived twice keeps its newer response."""
+    latest: dict[int, tuple[object, datetime]] = {}
+    for tmdb_id, response, fetched_at in items:
+        fetched_at = to_utc(fetched_at)
+        if int(tmdb_id) not in latest or fetched_at >= latest[int(tmdb_id)][1]:
+            latest[int(tmdb_id)] = (response, fetched_at)
+    return latest
 
 
 def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) -> int:
@@ -35,11 +71,7 @@ def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) 
 
     An id staged twice keeps the newer response. Returns the number of ids staged.
     """
-    latest: dict[int, tuple[dict, datetime]] = {}
-    for tmdb_id, payload, fetched_at in items:
-        fetched_at = to_utc(fetched_at)
-        if tmdb_id not in latest or fetched_at >= latest[tmdb_id][1]:
-            latest[int(tmdb_id)] = (payload, fetched_at)
+    latest = _newest(items)
     if not latest:
         return 0
     table = s.tmdb_details_staging
@@ -51,7 +83,7 @@ def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) 
     )
     ids = sorted(latest)
     rows = [
-        {"tmdb_id": i, "release_year": _payload_year(latest[i][0]), "payload": latest[i][0],
+        {"tmdb_id": i, "release_year": payload_year(latest[i][0]), "payload": latest[i][0],
          "fetched_at": latest[i][1]}
         for i in ids
     ]
@@ -70,6 +102,66 @@ def save_raw_details(conn: Connection, items: list[tuple[int, dict, datetime]]) 
     for chunk in chunks(ids, IN_CHUNK):
         conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
     return len(ids)
+
+
+def stage_response_texts(conn: Connection, items: list[tuple[int, str, datetime]]) -> list[int]:
+    """Stage responses given as the JSON text TMDb sent (tmdb_id, text, fetched_at), as
+    save_raw_details does for decoded ones; returns the ids whose text is not a JSON object
+    (nothing of theirs is staged; the caller records why).
+
+    On PostgreSQL the text goes to the JSONB column as received: PostgreSQL parses it once, and
+    the import process neither decodes nor re-encodes 60 KB a movie (about 2 ms of its one GIL,
+    measured). When PostgreSQL refuses a batch (text that is not JSON, or a \\u0000 JSONB cannot
+    hold), the batch is decoded here instead: what decodes is staged as save_raw_details stages
+    it (U+0000 dropped), so one bad response never costs the others.
+    """
+    latest = _newest(items)
+    if not latest:
+        return []
+    if can_copy(conn):
+        try:
+            with conn.begin_nested():
+                _copy_texts_into_staging(conn, latest)
+                return []
+        except sa.exc.DataError:
+            pass  # decoded and staged one by one below
+    decoded, unreadable = [], []
+    for tmdb_id, (text, fetched_at) in sorted(latest.items()):
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            decoded.append((tmdb_id, payload, fetched_at))
+        else:
+            unreadable.append(tmdb_id)
+    save_raw_details(conn, decoded)
+    return unreadable
+
+
+def _copy_texts_into_staging(conn: Connection, latest: dict[int, tuple[str, datetime]]) -> None:
+    """COPY the texts into the session's temp twin of the staging table (PostgreSQL parses them
+    there), then merge into staging in key order, keeping a newer response already staged."""
+    st = s.tmdb_details_staging
+    temp = temp_table_for(conn, st).name
+    ids = sorted(latest)
+    copy_text(conn, temp, ["tmdb_id", "payload", "fetched_at"],
+              ((i, latest[i][0], latest[i][1].isoformat()) for i in ids))
+    conn.exec_driver_sql(
+        f"INSERT INTO tmdb_details_staging (tmdb_id, release_year, payload, fetched_at) "
+        f"SELECT tmdb_id, {release_year_sql('release_date')}, payload, fetched_at FROM ("
+        f"SELECT tmdb_id, payload->'release_date' AS release_date, payload, fetched_at FROM {temp} "
+        f"WHERE jsonb_typeof(payload) = 'object' OFFSET 0) AS arrived ORDER BY tmdb_id "
+        "ON CONFLICT (tmdb_id) DO UPDATE SET release_year = EXCLUDED.release_year, "
+        "payload = EXCLUDED.payload, fetched_at = EXCLUDED.fetched_at "
+        "WHERE tmdb_details_staging.fetched_at <= EXCLUDED.fetched_at")
+    not_objects = [row[0] for row in conn.exec_driver_sql(
+        f"SELECT tmdb_id FROM {temp} WHERE jsonb_typeof(payload) <> 'object'")]
+    conn.exec_driver_sql(f"DELETE FROM {temp}")
+    if not_objects:
+        raise sa.exc.DataError("staging", None, ValueError(f"not JSON objects: {not_objects}"))
+    for chunk in chunks(ids, IN_CHUNK):
+        conn.execute(s.tmdb_fetch_failures.delete().where(s.tmdb_fetch_failures.c.tmdb_id.in_(chunk)))
 
 
 def staged_ids_of_year(conn: Connection, year: int) -> list[int]:
