@@ -211,6 +211,17 @@ def lock_staged(conn: Connection, ids: Sequence[int]) -> list[tuple[int, object,
 def unstage(conn: Connection, staged: Iterable[tuple[int, datetime]]) -> None:
     """Delete the staged rows this batch normalized, unless a newer response replaced one since."""
     st = s.tmdb_details_staging
+    staged = list(staged)
+    if not staged:
+        return
+    if conn.dialect.name == "postgresql":
+        # One statement for the batch: every response has its own fetched_at, and a DELETE per
+        # movie was a third of the normalizer's time (benchmarks).
+        conn.exec_driver_sql(
+            "DELETE FROM tmdb_details_staging st USING unnest(%(ids)s, %(ats)s) AS done(tmdb_id, fetched_at) "
+            "WHERE st.tmdb_id = done.tmdb_id AND st.fetched_at = done.fetched_at",
+            {"ids": [tmdb_id for tmdb_id, _ in staged], "ats": [to_utc(at) for _, at in staged]})
+        return
     by_time: dict[datetime, list[int]] = {}
     for tmdb_id, fetched_at in staged:
         by_time.setdefault(fetched_at, []).append(tmdb_id)
