@@ -161,3 +161,67 @@ def test_request_statistics_count_attempts_and_latency():
     assert meta["requests"] == 3 and meta["retries"] == 1 and meta["http_429"] == 0
     assert meta["latency_p95_ms"] >= meta["latency_p50_ms"] > 0
     assert_no_secret(repr(meta), repr(client))
+
+
+# --- as_text: the details import stores the body as TMDb sent it -----------------------------------
+
+@pytest.mark.parametrize("body", [
+    b'{"id": 550, "title": "Fight',  # a whole response carrying cut JSON
+    b"<html><body>502 Bad Gateway</body></html>",  # a proxy's page sent with 200
+    b"",
+    b"[1, 2]",  # JSON, but not an object
+    b'{"id": 550, "title": "\xff\xfe"}',  # not UTF-8
+    b'"{}"',
+], ids=["cut-json", "html", "empty", "array", "not-utf8", "quoted-string"])
+def test_as_text_retries_a_body_that_is_not_one_object_then_fails_invalid_json(body):
+    sleep = RecordingSleep()
+    with FakeTMDb(scripted(Reply(body=body))) as fake:
+        client = make_client(fake, sleep=sleep, max_retries=2)
+        with pytest.raises(TMDbTransientError) as raised:
+            client.get("/movie/550", as_text=True)
+    assert len(fake.requests) == 3 and len(sleep.calls) == 2
+    assert (raised.value.reason, raised.value.status) == ("invalid_json", 200)
+    assert client.stats.retries == 2
+    assert_no_secret(str(raised.value))
+
+
+def test_as_text_gets_a_good_body_after_a_cut_one():
+    text = '{"id": 550, "title": "Fight Club"}'
+    with FakeTMDb(scripted(Reply(body=b'{"id": 550, "tit'), Reply(body=text.encode()))) as fake:
+        client = make_client(fake)
+        assert client.get("/movie/550", as_text=True) == text
+    assert client.stats.retries == 1
+
+
+def test_as_text_retries_a_body_cut_in_transit():
+    """The server promised more bytes than it sent: never handed over as text."""
+    with FakeTMDb(scripted(Reply(truncate=True, body={"id": 550, "title": "x" * 2000}),
+                           Reply(body=MOVIE))) as fake:
+        client = make_client(fake, timeout_seconds=0.5)
+        assert client.get("/movie/550", as_text=True) == '{"id": 550, "title": "Fight Club"}'
+    assert len(fake.requests) == 2
+
+
+def test_as_text_returns_the_exact_text_sent():
+    """Not re-encoded: spacing, key order, escapes and non-ASCII are TMDb's own (PostgreSQL parses
+    them); only the whitespace around the object goes."""
+    text = '{"title":"Am\\u00e9lie",  "id" : 194,\n "tagline": "Élan \\"☃\\"\\\\", "a": {"b": [1, 2.50]}}'
+    with FakeTMDb(scripted(Reply(body=b"\r\n " + text.encode() + b"\n"))) as fake:
+        got = make_client(fake).get("/movie/194", {"append_to_response": "credits"}, as_text=True)
+    assert got == text and isinstance(got, str)
+
+
+def test_as_text_404_is_still_not_found_and_other_errors_unchanged():
+    not_found = {"status_message": "The resource you requested could not be found.", "status_code": 34}
+    with FakeTMDb(scripted(Reply(status=404, body=not_found))) as fake:
+        result = make_client(fake).get("/movie/1", as_text=True)
+    assert isinstance(result, NotFound) and result.status_code == 34
+    assert len(fake.requests) == 1
+    bad_page = {"status_code": 22, "status_message": "Invalid page: Pages start at 1 and max at 500."}
+    with FakeTMDb(scripted(Reply(status=400, body=bad_page))) as fake:
+        with pytest.raises(TMDbRequestError, match="code 22"):
+            make_client(fake).get("/movie/1", as_text=True)
+    invalid_key = {"status_message": "Invalid API key", "success": False, "status_code": 7}
+    with FakeTMDb(scripted(Reply(status=401, body=invalid_key))) as fake:
+        with pytest.raises(TMDbAuthError):
+            make_client(fake).get("/movie/1", as_text=True)

@@ -105,3 +105,53 @@ def test_progress_is_logged_with_rate_and_eta(engine):
         fetch_details(client_for(fake), engine, 2024, [(i, "new") for i in range(1, 21)],
                       max_workers=2, progress_seconds=0.0, log=lines.append)
     assert lines and "20/20 movies" in lines[-1] and "movies/s" in lines[-1] and "ETA" in lines[-1]
+
+
+@pytest.fixture
+def any_engine(warehouse_url):
+    upgrade(warehouse_url)
+    return get_engine(warehouse_url)
+
+
+def test_an_unreadable_body_is_an_invalid_json_failure_and_the_rest_of_the_batch_is_staged(any_engine):
+    """Movie 3's body is never JSON (the client gives up after its retries); movie 5's looks like
+    an object but is not JSON (only staging finds out); movie 7 carries a \\u0000 escape. All in
+    one batch: 3 and 5 are failures, the others are staged."""
+    import json
+
+    def respond(request):
+        tmdb_id = int(request.path.rsplit("/", 1)[1])
+        if tmdb_id == 3:
+            return Reply(body=b"<html>Service Unavailable</html>")
+        if tmdb_id == 5:
+            return Reply(body=b'{"id": 5, "title": }')
+        if tmdb_id == 7:
+            return Reply(body=json.dumps({**payload(7), "title": "Nul\u0000"}).encode())
+        return Reply(body=payload(tmdb_id))
+
+    staged_batches = []
+    with FakeTMDb(respond) as fake:
+        outcome = fetch_details(client_for(fake), any_engine, 2024, [(i, "new") for i in range(1, 11)],
+                                max_workers=3, batch_size=1000, flush_seconds=60,
+                                on_staged=lambda: staged_batches.append(1))
+    assert fake.paths().count("/3/movie/3") == 3  # tried again before giving up
+    assert fake.paths().count("/3/movie/5") == 1  # the client cannot tell: staging does
+    assert sorted(outcome.failures) == [(3, "invalid_json", 200), (5, "invalid_json", 200)]
+    assert outcome.fetched == 8 and outcome.failed == 2 and staged_batches
+    assert staged_ids(any_engine) == set(range(1, 11)) - {3, 5}
+    with any_engine.connect() as conn:
+        failures = failed_fetches.fetch_failures(conn, 2024)
+        title = conn.execute(sa.select(schema.tmdb_details_staging.c.payload)
+                             .where(schema.tmdb_details_staging.c.tmdb_id == 7)).scalar_one()["title"]
+    assert [(f["tmdb_id"], f["reason"], f["http_status"]) for f in failures] == [
+        (3, "invalid_json", 200), (5, "invalid_json", 200)]
+    assert title.replace("\x00", "") == "Nul"
+
+
+def test_a_batch_of_only_unreadable_bodies_stages_nothing_and_says_so(any_engine):
+    staged_batches = []
+    with FakeTMDb(lambda r: Reply(body=b'{"id": 1, "title": NaNa}')) as fake:
+        outcome = fetch_details(client_for(fake), any_engine, 2024, [(1, "new"), (2, "new")],
+                                max_workers=2, batch_size=1000, on_staged=lambda: staged_batches.append(1))
+    assert outcome.fetched == 0 and sorted(outcome.failures) == [(1, "invalid_json", 200), (2, "invalid_json", 200)]
+    assert staged_ids(any_engine) == set() and staged_batches == []  # nothing for the normalizer

@@ -173,3 +173,117 @@ def test_paced_requests_keeps_the_process_responsive_and_puts_everything_back():
     assert sys.getswitchinterval() == interval
     assert gc.get_freeze_count() == 0
     assert pauses not in gc.callbacks
+
+
+# --- PostgresRateSlots: one autocommit connection per store ---------------------------------------
+
+@pytest.fixture
+def pg_slots(postgres_warehouse_url):
+    from cinegraph_assets.warehouse.engine import get_engine
+    from cinegraph_assets.warehouse.migrate import upgrade
+    from cinegraph_assets.warehouse.rate_slots import PostgresRateSlots
+
+    slots = PostgresRateSlots(get_engine(upgrade(postgres_warehouse_url)))
+    try:
+        yield slots
+    finally:
+        slots.close()
+
+
+def _backend_pid(slots) -> int:
+    return slots._dbapi_conn.get_backend_pid()
+
+
+def _terminate_backend(slots) -> int:
+    """The server ends the store's connection (as a restart or an idle timeout would)."""
+    pid = _backend_pid(slots)
+    with slots.engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar_one()
+        for _ in range(100):  # the backend goes away asynchronously
+            if not conn.exec_driver_sql(f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}").scalar_one():
+                break
+            time.sleep(0.05)
+    return pid
+
+
+def _absolute_slots(slots, name: str, interval: float, threads: int, each: int) -> list[float]:
+    """Reserve from several threads at once; each slot as a wall-clock time."""
+    taken: list[float] = []
+    lock = threading.Lock()
+
+    def run():
+        for _ in range(each):
+            wait = slots.reserve(name, interval)
+            with lock:
+                taken.append(time.time() + wait)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return sorted(taken)
+
+
+@pytest.mark.postgres
+def test_postgres_slots_are_spaced_by_the_interval_across_threads_on_one_connection(pg_slots):
+    # A long interval, so the few milliseconds between the database's clock and time.time() are
+    # small beside it; nobody sleeps for the slots, they are only reserved.
+    taken = _absolute_slots(pg_slots, "spacing", 10.0, threads=4, each=10)
+    assert len(taken) == 40
+    gaps = [b - a for a, b in zip(taken, taken[1:])]
+    assert min(gaps) > 9.0 and max(gaps) < 11.0
+    assert taken[0] - time.time() < 1.0  # the first slot was "now"
+    # Every reservation went through the store's own connection, none through the pool.
+    pid = _backend_pid(pg_slots)
+    assert pg_slots.engine.pool.checkedout() == 0
+    assert len(_absolute_slots(pg_slots, "spacing", 10.0, threads=2, each=2)) == 4
+    assert _backend_pid(pg_slots) == pid
+
+
+@pytest.mark.postgres
+def test_postgres_slots_reconnect_after_the_server_drops_the_connection(pg_slots):
+    first = pg_slots.reserve("reconnect", 10.0)
+    pid = _terminate_backend(pg_slots)
+    second = pg_slots.reserve("reconnect", 10.0)
+    assert _backend_pid(pg_slots) != pid
+    # The slot row lives in the warehouse, so the new connection carries on from it.
+    assert second - first == pytest.approx(10.0, abs=1.0)
+    # pause() goes through the same reconnecting path.
+    pid = _terminate_backend(pg_slots)
+    pg_slots.pause("reconnect", 60.0)
+    assert _backend_pid(pg_slots) != pid
+    assert pg_slots.reserve("reconnect", 10.0) == pytest.approx(60.0, abs=1.0)
+
+
+@pytest.mark.postgres
+def test_postgres_slots_pause_pushes_the_next_slot_but_never_pulls_it_in(pg_slots):
+    assert pg_slots.reserve("pause", 0.001) <= 0.0
+    pg_slots.pause("pause", 30.0)
+    assert pg_slots.reserve("pause", 0.001) == pytest.approx(30.0, abs=1.0)
+    # The next free slot is now ~30 s away: a shorter pause leaves it there.
+    pg_slots.pause("pause", 5.0)
+    assert pg_slots.reserve("pause", 0.001) == pytest.approx(30.0, abs=1.0)
+    # Another name is its own limit.
+    assert pg_slots.reserve("other", 0.001) <= 0.0
+
+
+@pytest.mark.postgres
+def test_postgres_slots_connection_is_autocommit_without_waiting_for_wal(pg_slots):
+    """Each reservation is its own transaction: a second store sees it at once (no transaction
+    left open on the shared connection), and the commit does not wait for the WAL flush."""
+    from cinegraph_assets.warehouse.rate_slots import PostgresRateSlots
+
+    pg_slots.reserve("visible", 100.0)
+    other = PostgresRateSlots(pg_slots.engine)
+    try:
+        assert other.reserve("visible", 100.0) == pytest.approx(100.0, abs=1.0)
+    finally:
+        other.close()
+    with pg_slots._dbapi_conn.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
+    with pg_slots.engine.connect() as conn:
+        state = conn.exec_driver_sql(
+            f"SELECT state FROM pg_stat_activity WHERE pid = {_backend_pid(pg_slots)}").scalar_one()
+    assert state == "idle"  # not "idle in transaction"

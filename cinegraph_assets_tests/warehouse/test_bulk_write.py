@@ -2,12 +2,13 @@
 
 from datetime import date, datetime, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
-from cinegraph_assets.warehouse.schema import movies
-from cinegraph_assets.warehouse.bulk_write import replace_rows, upsert
+from cinegraph_assets.warehouse.schema import movies, tmdb_details_staging
+from cinegraph_assets.warehouse.bulk_write import copy_text, replace_rows, temp_table_for, upsert
 
 
 def _movie(title: str, vote_count: int, fetched_at: datetime) -> dict:
@@ -64,3 +65,47 @@ def test_replace_rows_swaps_a_set_without_duplicates(warehouse_url):
     with engine.connect() as conn:
         ids = conn.execute(sa.select(movies.c.tmdb_id).order_by(movies.c.tmdb_id)).scalars().all()
     assert ids == [1, 2, 3]
+
+
+COPY_TEXT_VALUES = [
+    "plain", "back\\slash", "\\N", "\\.", "two\\\\back", "tab\there", "new\nline", "carriage\rreturn",
+    "\r\n", "'single' \"double\"", "Édouard ☃ 😀 中文", "", " leading and trailing ", "ends with \\",
+]
+
+
+@pytest.mark.postgres
+def test_copy_text_round_trips_every_character_its_format_escapes(postgres_warehouse_url):
+    engine = get_engine(postgres_warehouse_url)
+    rows = [(i, value, i * 1000) for i, value in enumerate(COPY_TEXT_VALUES)]
+    rows += [(len(rows), None, None), (len(rows) + 1, "\\N", -7)]  # NULL and the text "\N" stay apart
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TEMP TABLE copied (id int, body text, n bigint)")
+        copy_text(conn, "copied", ["id", "body", "n"], rows)
+        copy_text(conn, "copied", ["id", "body", "n"], [])  # nothing to send is no statement
+        back = [tuple(r) for r in conn.exec_driver_sql("SELECT id, body, n FROM copied ORDER BY id")]
+    assert back == rows
+
+
+@pytest.mark.postgres
+def test_copy_text_refusals_are_sqlalchemy_errors_that_leave_a_savepoint_usable(postgres_warehouse_url):
+    engine = get_engine(postgres_warehouse_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TEMP TABLE copied (id int, body jsonb)")
+        with pytest.raises(sa.exc.DataError):
+            with conn.begin_nested():
+                copy_text(conn, "copied", ["id", "body"], [(1, '{"a": 1}'), (2, '{"a": ')])
+        copy_text(conn, "copied", ["id", "body"], [(3, '{"a": "\\\\ \\t"}')])
+        assert conn.exec_driver_sql("SELECT id, body->>'a' FROM copied").all() == [(3, "\\ \t")]
+
+
+@pytest.mark.postgres
+def test_temp_tables_take_the_tables_lz4_compression(postgres_warehouse_url):
+    """A response compressed with LZ4 in the temp table moves into the table as it is."""
+    upgrade(postgres_warehouse_url)
+    engine = get_engine(postgres_warehouse_url)
+    with engine.begin() as conn:
+        temp = temp_table_for(conn, tmdb_details_staging)
+        compression = conn.exec_driver_sql(
+            "SELECT attcompression FROM pg_attribute "
+            f"WHERE attrelid = '{temp.name}'::regclass AND attname = 'payload'").scalar_one()
+    assert compression == "l"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -96,3 +97,49 @@ def test_rules_versions_map_a_movies_rules_version_to_every_part(warehouse_url):
         rows = conn.execute(sa.text("SELECT tmdb_id, part, version FROM movie_rules ORDER BY part")).all()
     assert rows == [(550, name, 2) for name in sorted(movie_parts.PARTS)]
     assert {part.version for part in movie_parts.PARTS.values()} == {2}  # as the migration maps them
+
+
+LZ4_COLUMNS = (("tmdb_details_staging", "payload"), ("movies", "tmdb_data"))
+
+
+def _alembic(url: str, action, revision: str) -> None:
+    with get_engine(url).begin() as conn:
+        config = migrate.alembic_config(url)
+        config.attributes["connection"] = conn
+        action(config, revision)
+
+
+def _compression(url: str) -> dict[str, str]:
+    with get_engine(url).connect() as conn:
+        return {f"{table}.{column}": conn.exec_driver_sql(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = %(t)s::regclass AND attname = %(c)s",
+            {"t": table, "c": column}).scalar_one() for table, column in LZ4_COLUMNS}
+
+
+@pytest.mark.postgres
+def test_0011_sets_lz4_on_the_stored_responses_and_downgrading_takes_it_back(postgres_warehouse_url):
+    url = postgres_warehouse_url
+    with get_engine(url).connect() as conn:
+        assert conn.exec_driver_sql(  # the sandbox's server has LZ4, so the migration must use it
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'").scalar_one()
+    _alembic(url, command.upgrade, "0010_rules_versions")
+    assert set(_compression(url).values()) == {""}  # the server's default
+    _alembic(url, command.upgrade, "0011_lz4_responses")
+    assert _compression(url) == {"tmdb_details_staging.payload": "l", "movies.tmdb_data": "l"}
+    _alembic(url, command.downgrade, "0010_rules_versions")
+    assert "l" not in _compression(url).values()
+    assert migrate.current_revision(url) == "0010_rules_versions"
+    _alembic(url, command.upgrade, "head")
+    assert set(_compression(url).values()) == {"l"}
+
+
+def test_0011_changes_nothing_on_sqlite(sqlite_warehouse_url):
+    url = sqlite_warehouse_url
+    _alembic(url, command.upgrade, "0010_rules_versions")
+    before = schema_snapshot(url)
+    _alembic(url, command.upgrade, "0011_lz4_responses")
+    assert migrate.current_revision(url) == "0011_lz4_responses"
+    assert schema_snapshot(url) == before
+    _alembic(url, command.downgrade, "0010_rules_versions")
+    assert migrate.current_revision(url) == "0010_rules_versions"
+    assert schema_snapshot(url) == before
