@@ -135,8 +135,18 @@ def stage_response_texts(conn: Connection, items: list[tuple[int, str, datetime]
             decoded.append((tmdb_id, payload, fetched_at))
         else:
             unreadable.append(tmdb_id)
-    save_raw_details(conn, decoded)
-    return unreadable
+    if conn.dialect.name != "postgresql":
+        save_raw_details(conn, decoded)
+        return unreadable
+    for item in decoded:
+        # One by one: Python's json reads what JSONB refuses (NaN, Infinity, a lone surrogate
+        # escape), and such a response must cost only itself.
+        try:
+            with conn.begin_nested():
+                save_raw_details(conn, [item])
+        except sa.exc.DataError:
+            unreadable.append(item[0])
+    return sorted(unreadable)
 
 
 def _copy_texts_into_staging(conn: Connection, latest: dict[int, tuple[str, datetime]]) -> None:
