@@ -20,7 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cinegraph_assets.warehouse import schema as s
-from cinegraph_assets.warehouse.bulk_write import IN_CHUNK, can_copy, chunks, copy_text, insert_for, temp_table_for, write_many
+from cinegraph_assets.warehouse.bulk_write import (
+    IN_CHUNK, can_copy, chunks, copy_text, insert_for, temp_table_for, write_many,
+)
 from cinegraph_assets.warehouse.utc import from_db, to_utc
 
 
@@ -31,7 +33,7 @@ def payload_year(payload) -> int | None:
     """The year of a response's release_date ('YYYY-MM-DD...', a real calendar date), else None.
 
     Only a hint for finding a year's staged rows (the normalizer decides the year from the parsed
-    movie); RELEASE_YEAR_SQL computes the same from a JSONB payload, and a test holds them equal.
+    movie); release_year_sql computes the same in PostgreSQL, and a test holds them equal.
     """
     value = payload.get("release_date") if isinstance(payload, dict) else None
     if not isinstance(value, str) or not _RELEASE_DATE.match(value):
