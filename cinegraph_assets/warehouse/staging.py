@@ -1,7 +1,8 @@
 """The raw staging area: details responses as TMDb sent them, waiting to be normalized.
 
-The third stage: tmdb/details.py saves each response here (save_raw_details) the moment it
-arrives, so a crash loses no request; normalizing (tmdb/normalizer.py) then takes the staged rows
+The third stage: tmdb/details.py saves each response here, as the text TMDb sent
+(stage_response_texts; save_raw_details for decoded ones), the moment it arrives, so a crash
+loses no request; normalizing (tmdb/normalizer.py) then takes the staged rows
 of a year (staged_ids_of_year, lock_staged), turns them into rows and writes them
 (movie_rows.write_movies), and unstages them in the same transaction.
 
