@@ -10,9 +10,9 @@ tmdb_gap_movies, then the catalog_accounted_for check), at most once an hour. Wh
 skipped a day, tmdb_catalog_ids would fall back to the export already loaded: reloading 1.24
 million lines and running a gap batch for nothing, every hour. Instead the tick skips, naming the
 day loaded, the day wanted and the URL it asked; a request that fails skips too (the next tick asks
-again). Once the export is current, a gap fill that stopped at its batch budget (`remaining` > 0 in its metadata) is
-continued by one `tmdb_gap_fill` run per finished gap materialization, so a first fill of 100,000+
-movies goes on by itself, one bounded run after another, within TMDB_MAX_RPS.
+again). Once the export is current, a gap fill that stopped at its batch budget (`remaining` > 0
+in its metadata) is continued by one `tmdb_gap_fill` run per finished gap materialization, so a
+first fill of 100,000+ movies goes on by itself, one bounded run after another, within TMDB_MAX_RPS.
 
 Why a sensor and not a cron schedule: a schedule fires once; this needs "after publication, until
 loaded" and "again while unfinished", both decided from what the instance recorded.
@@ -73,8 +73,8 @@ def _nothing_newer(tmdb: TMDbResource, wanted: date, loaded: date) -> dg.SkipRea
     except ExportError as error:
         where = shown_url(error.url) if error.url else checked
         return dg.SkipReason(
-            f"Could not ask TMDb whether an export newer than the loaded one ({loaded}) is out: {where} "
-            f"answered {error.reason or 'oddly'}. Nothing launched; the next tick asks again.")
+            f"Could not ask TMDb whether an export newer than the loaded one ({loaded}) is out "
+            f"({error.reason or 'no answer'} at {where}). Nothing launched; the next tick asks again.")
     finally:
         session.close()
     if newer is not None:
