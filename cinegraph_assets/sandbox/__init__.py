@@ -21,7 +21,8 @@ Surfaces:
   moves the clock; `stats` (+ POST `stats/reset`); `config` (GET shows, POST/PUT a JSON object
   changes latency_ms, jitter_ms, max_rps, max_connections, fault_rate, fault_kinds, slow_seconds,
   churn, omdb_daily_limit, outage, time_of_day and export_publish_time (HH:MM UTC: today's id
-  export is out from 08:00), export_faults (truncated, malformed, small)); `oddities` (oversized /
+  export is out from 08:00), export_faults (truncated, malformed, small), export_skipped_days
+  (YYYY-MM-DD days TMDb published no export)); `oddities` (oversized /
   mistyped details for chosen ids); `health`.
 
 Modules: catalog.py (numpy index + clock), details.py (bodies generated from seed, id, version),

@@ -20,6 +20,7 @@ DEFAULT_FAULT_KINDS = ("500", "502", "503", "reset", "slow", "truncated")
 #: movie records, an export holding only half the catalog.
 EXPORT_FAULTS = ("truncated", "malformed", "small")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: The settings that list names, and the names each accepts.
 _LISTS_OF = {"fault_kinds": FAULT_KINDS, "export_faults": EXPORT_FAULTS}
 
@@ -46,6 +47,9 @@ class Settings:
     export_publish_time: str = "08:00"
     #: Faults of the id exports served while set, comma-separated among EXPORT_FAULTS. Empty: none.
     export_faults: str = ""
+    #: Days TMDb published no id export at all (YYYY-MM-DD, comma-separated): their files answer 404
+    #: for good, as when TMDb skips a day. Empty: every day has its export.
+    export_skipped_days: str = ""
 
     def update(self, values: dict) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -65,6 +69,8 @@ class Settings:
                     raise ValueError("outage lists path prefixes such as /3/movie/changes")
                 if name in ("time_of_day", "export_publish_time") and not _TIME.match(value):
                     raise ValueError(f"{name} is a UTC time written HH:MM, e.g. 07:30")
+                if name == "export_skipped_days" and any(d and not _DAY.match(d) for d in value.split(",")):
+                    raise ValueError("export_skipped_days lists days written YYYY-MM-DD, e.g. 2026-11-30")
             elif isinstance(current, int) and not isinstance(current, bool):
                 value = int(value)
             else:
@@ -83,6 +89,10 @@ class Settings:
     def export_published(self) -> bool:
         """Whether today's id export is out yet (HH:MM strings compare like times)."""
         return self.time_of_day >= self.export_publish_time
+
+    def export_skipped(self, day: str) -> bool:
+        """Whether TMDb published no export on `day` (YYYY-MM-DD)."""
+        return day in self.export_skipped_days.split(",")
 
     def is_down(self, path: str) -> bool:
         """Whether `path` falls under one of the prefixes of a running outage."""

@@ -9,7 +9,7 @@ file holds the adult films with popularity 0.0. No auth.
 A file exists for each sandbox day from the start date to today, but today's only from
 `export_publish_time` (08:00 UTC, as TMDb publishes them) on the sandbox's `time_of_day`: before
 that it answers 404 and yesterday's is the newest. The file of a day lists the movies created by
-that day and not deleted by then, so an id leaves the export the day it is deleted (and its details
+that day and not deleted by then (a day listed in `export_skipped_days` has no file: TMDb skipped it), so an id leaves the export the day it is deleted (and its details
 answer 404, code 34, from then on); titles and popularity are today's.
 
 Faults (the `export_faults` setting, /_sandbox/config), applied to every file served while set:
@@ -62,7 +62,8 @@ class DailyExports:
         settings = self.sb.settings
         if not cat.start_day <= to_day(when) <= cat.today:
             return r.text_response(404, "Not Found\n")
-        if to_day(when) == cat.today and not settings.export_published():
+        not_yet = to_day(when) == cat.today and not settings.export_published()
+        if not_yet or settings.export_skipped(when.isoformat()):
             return r.text_response(404, "Not Found\n")
         faults = frozenset(f for f in settings.export_faults.split(",") if f)
         key = (kind, when, cat.state_version, faults)

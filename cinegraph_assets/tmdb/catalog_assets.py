@@ -51,7 +51,14 @@ published one: today's, or up to three days back when it is not out yet (`fallba
 Table `tmdb_export_ids` keeps every id with when it was first and last seen and the export it left
 (`left_on`); `tmdb_exports` one row per export. Malformed lines are counted and skipped; a truncated
 file loads nothing (the previous export stays whole); an export under 90% of the previous one's size
-marks nothing as left. Loading the same export again changes nothing.
+marks nothing as left.
+
+**When the newest published export is the one already loaded** (TMDb is late or skipped a day), the
+run fails at once, downloading nothing, with a message naming the day loaded: loading it again would
+change nothing, and a run that did nothing must not look like one that loaded something (its
+materialization would also start another gap fill). Run config `reload: true` loads it again anyway
+(harmless: the table ends as it was). The `tmdb_catalog_sync` sensor asks TMDb before it launches a
+run, so it never starts such a run.
 
 The check `catalog_accounted_for` judges the warehouse against this list once `tmdb_gap_movies` ran.
 """ + _PARTITIONS_NOTE
@@ -79,9 +86,12 @@ all of them), with no TMDb request, as `movies[year]` does for a year.
 
 
 class CatalogIdsConfig(dg.Config):
-    """Which day's export to look for (it falls back up to three days when that one is not out)."""
+    """Which day's export to look for (it falls back up to three days when that one is not out), and
+    whether to load it again when it is the one already loaded."""
 
     day: Optional[str] = None  # YYYY-MM-DD; default: today (UTC)
+    #: Load the export even when it is the one already loaded (otherwise that run fails, downloading nothing).
+    reload: bool = False
 
 
 def _now() -> datetime:
@@ -105,6 +115,8 @@ def tmdb_catalog_ids(context: dg.AssetExecutionContext, config: CatalogIdsConfig
     started = time.monotonic()
     try:
         export = find_export(day, base_url=settings.exports_base_url, include_adult=settings.include_adult)
+        if not config.reload:
+            _refuse_the_loaded_export(warehouse, export.day, day)
         loaded = load_export(warehouse.engine, export.day, export.records(),
                              include_adult=settings.include_adult)
     except (ExportError, ExportOutOfOrder, EmptyExport) as error:
@@ -139,6 +151,19 @@ def tmdb_catalog_ids(context: dg.AssetExecutionContext, config: CatalogIdsConfig
         "dagster/row_count": loaded.ids,
         "duration_s": round(time.monotonic() - started, 2),
     })
+
+
+def _refuse_the_loaded_export(warehouse: WarehouseResource, found: date, day: date) -> None:
+    """Fail, before anything is downloaded, when the newest published export is the one loaded."""
+    with warehouse.engine.connect() as conn:
+        newest = latest_export_date(conn)
+    if newest != found:
+        return
+    not_out = f" (the export of {day} is not out)" if found != day else ""
+    raise dg.Failure(description=(
+        f"TMDb's export of {found} is already loaded and is still the newest published{not_out}: "
+        "nothing was downloaded or changed. Run again after TMDb publishes the next one (about 08:00 "
+        f"UTC), or set run config `reload: true` to load {found}'s again."))
 
 
 def _gap_ran_since_export(context, engine) -> tuple[bool, str]:

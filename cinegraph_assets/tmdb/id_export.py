@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import chain
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -66,7 +67,14 @@ def _reject_constant(name: str):
 
 
 class ExportError(Exception):
-    """The export cannot be read; the message names the URL and what to do."""
+    """The export cannot be read; the message names the URL and what to do. `url` and `reason`
+    (e.g. "HTTP 500", "ConnectTimeout"), when known, say the same for a caller that words its own
+    message (the sensor shows the URL without anything a key could hide in)."""
+
+    def __init__(self, message: str, *, url: str | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.url = url
+        self.reason = reason
 
 
 class ExportNotPublished(ExportError):
@@ -311,7 +319,7 @@ def find_export(day: date, *, base_url: str, include_adult: bool, session: reque
                 break
             if status != 200:
                 raise ExportError(f"{url} answered HTTP {status}; run again later, or check "
-                                  f"TMDB_EXPORTS_BASE_URL ({base_url})")
+                                  f"TMDB_EXPORTS_BASE_URL ({base_url})", url=url, reason=f"HTTP {status}")
         else:
             if back:
                 logger.info("TMDb's export of %s is not published yet: using %s's", day, candidate)
@@ -321,10 +329,34 @@ def find_export(day: date, *, base_url: str, include_adult: bool, session: reque
         f"{', '.join(tried)}); check TMDB_EXPORTS_BASE_URL ({base_url}) or run again after 08:00 UTC")
 
 
+def newer_export_day(day: date, loaded: date, *, base_url: str, include_adult: bool,
+                     session: requests.Session | None = None, timeout: float = TIMEOUT_SECONDS,
+                     fallback_days: int = FALLBACK_DAYS) -> date | None:
+    """The day of the newest export published after `loaded`, looking from `day` back at most
+    `fallback_days` days (what find_export would consider), or None when there is none.
+
+    HEAD only, as find_export asks: one request per file of each day tried, newest day first,
+    never a day at or before `loaded`. ExportError when a request fails or answers oddly."""
+    back = min(fallback_days, (day - loaded).days - 1)
+    if back < 0:
+        return None
+    try:
+        return find_export(day, base_url=base_url, include_adult=include_adult, session=session,
+                           timeout=timeout, fallback_days=back).day
+    except ExportNotPublished:
+        return None
+
+
+def shown_url(url: str) -> str:
+    """`host[:port]/path` of a URL: what may be shown of it (no user info, query or fragment)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
 def _head(session: requests.Session, url: str, timeout: float, base_url: str) -> int:
     try:
         with session.head(url, timeout=timeout, allow_redirects=True) as response:
             return response.status_code
     except requests.RequestException as error:
         raise ExportError(f"could not reach {url} ({type(error).__name__}); check TMDB_EXPORTS_BASE_URL "
-                          f"({base_url}) and the network") from None
+                          f"({base_url}) and the network", url=url, reason=type(error).__name__) from None

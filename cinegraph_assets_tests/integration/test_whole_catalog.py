@@ -262,3 +262,53 @@ def test_the_real_export_sample_loads_through_the_asset(sqlite_warehouse_url, tm
     with get_engine(sqlite_warehouse_url).connect() as conn:
         rows = dict(conn.execute(sa.select(tmdb_export_ids.c.tmdb_id, tmdb_export_ids.c.video)).all())
     assert len(rows) == 18 and {3924, 6124, 8773, 25449, 31975, 2} <= set(rows) and rows[31975] is True
+
+
+def test_the_export_already_loaded_fails_clearly_without_a_download_unless_reload(
+        sandbox_factory, sqlite_warehouse_url, tmp_path, monkeypatch):
+    """Materializing tmdb_catalog_ids when the newest published export is the one loaded (a person's
+    click, or a race): a failure naming the day loaded, nothing downloaded, no materialization; with
+    `reload: true` it loads it again."""
+    sandbox = sandbox_factory(**sandbox_options())
+    sandbox.advance(1)  # today
+    res = resources(sandbox, sqlite_warehouse_url, tmp_path)
+    asked: list[tuple[str, str]] = []
+    request = requests.Session.request
+
+    def counted(session, method, url, *args, **kwargs):
+        asked.append((method.upper(), url))
+        return request(session, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counted)
+
+    def downloads() -> list[str]:
+        return [url for method, url in asked if method == "GET" and "/p/exports/" in url]
+
+    with dg.instance_for_test() as instance:
+        def catalog_ids(**config):
+            return dg.materialize(catalog_assets[:1], resources=res, instance=instance, raise_on_error=False,
+                                  run_config={"ops": {"tmdb_catalog_ids": {"config": config}}})
+
+        first = metadata(catalog_ids(), "tmdb_catalog_ids")
+        assert first["export_date"] == TODAY.isoformat() and len(downloads()) == 1
+        asked.clear()
+        again = catalog_ids()
+        assert not again.success and not again.get_asset_materialization_events()
+        message = _failure(again)
+        assert f"export of {TODAY} is already loaded" in message and "reload: true" in message
+        assert downloads() == [] and asked  # it asked (HEAD) what is published, and fetched nothing
+
+        # TMDb skipped the next day: the fallback finds the same export, and says why.
+        sandbox.advance(1)
+        sandbox.configure(export_skipped_days=(TODAY + timedelta(days=1)).isoformat())
+        asked.clear()
+        skipped = catalog_ids(day=(TODAY + timedelta(days=1)).isoformat())
+        message = _failure(skipped)
+        assert not skipped.success and downloads() == []
+        assert f"export of {TODAY + timedelta(days=1)} is not out" in message
+        assert f"export of {TODAY} is already loaded" in message
+
+        forced = catalog_ids(day=(TODAY + timedelta(days=1)).isoformat(), reload=True)
+        loaded = metadata(forced, "tmdb_catalog_ids")
+        assert (loaded["export_date"], loaded["export_ids"]) == (TODAY.isoformat(), first["export_ids"])
+        assert len(downloads()) == 1

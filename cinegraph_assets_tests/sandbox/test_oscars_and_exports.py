@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
 import requests
 
+from cinegraph_assets_tests.support.sandbox import SandboxError
 from cinegraph_assets_tests.support.shared_data import shared_data
 
 
@@ -92,3 +94,21 @@ def test_daily_export_is_gzipped_json_lines_of_live_movies(sandbox_factory):
     sb.advance(1)
     later = gzip.decompress(requests.get(sb.exports_url + "/p/exports/movie_ids_11_22_2026.json.gz", timeout=60).content)
     assert len(later.splitlines()) > len(lines) - 50
+
+
+def test_a_day_tmdb_skipped_has_no_export_files_for_good(sandbox_factory):
+    sb = sandbox_factory(year_size=["2024=50"], detail_size="small")
+    sb.advance(2)  # 2026-11-23
+
+    def status(kind: str, day: str) -> int:
+        return requests.head(f"{sb.exports_url}/p/exports/{kind}_{day}.json.gz", timeout=10).status_code
+
+    sb.configure(export_skipped_days="2026-11-22")
+    assert [status(kind, "11_22_2026") for kind in ("movie_ids", "adult_movie_ids")] == [404, 404]
+    assert status("movie_ids", "11_21_2026") == status("movie_ids", "11_23_2026") == 200
+    sb.advance(1)  # the skipped day stays skipped
+    assert status("movie_ids", "11_22_2026") == 404
+    with pytest.raises(SandboxError, match="YYYY-MM-DD"):
+        sb.configure(export_skipped_days="11/22/2026")
+    sb.configure(export_skipped_days="")
+    assert status("movie_ids", "11_22_2026") == 200
