@@ -16,7 +16,7 @@ from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 from benchmarks.postgres import throwaway_database
 from cinegraph_assets_tests.tmdb.test_assets import ALL, metadata, movie_requests, resources
-from cinegraph_assets_tests.warehouse.test_catalog import movie_payload, snapshot, stage
+from cinegraph_assets_tests.support.movies import movie_payload, snapshot, stage
 
 YEAR = 2020
 

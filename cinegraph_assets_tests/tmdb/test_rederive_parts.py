@@ -14,7 +14,7 @@ from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets_tests.tmdb.test_assets import metadata, movie_requests
 from cinegraph_assets_tests.tmdb.test_rederive import (
     YEAR, another_warehouse, import_a_year, import_year, without_fetch_times)
-from cinegraph_assets_tests.warehouse.test_catalog import snapshot
+from cinegraph_assets_tests.support.movies import snapshot
 
 SENTINEL = "sentinel"
 
@@ -108,7 +108,7 @@ def test_a_stored_part_the_new_rules_refuse_keeps_its_rows_and_version(warehouse
     from cinegraph_assets.tmdb.normalizer import normalize_staged_ids
     from cinegraph_assets.tmdb.rederive import rederive_year
     from cinegraph_assets.warehouse.migrate import upgrade
-    from cinegraph_assets_tests.warehouse.test_catalog import movie_payload, stage
+    from cinegraph_assets_tests.support.movies import movie_payload, stage
 
     upgrade(warehouse_url)
     engine = get_engine(warehouse_url)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from cinegraph_assets.tmdb.normalizer import normalize_staged
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
-from cinegraph_assets_tests.warehouse.test_catalog import NOW, movie_payload, stage
+from cinegraph_assets_tests.support.movies import NOW, movie_payload, stage
 
 
 def rows(engine, table: str, *columns: str) -> list[tuple]:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from cinegraph_assets.warehouse import failed_fetches, schema, staging
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
-from cinegraph_assets_tests.warehouse.test_catalog import NOW, movie_payload
+from cinegraph_assets_tests.support.movies import NOW, movie_payload
 
 MISSING = object()  # the payload has no release_date key at all
 

@@ -18,7 +18,7 @@ from cinegraph_assets.tmdb import normalizer
 from cinegraph_assets.warehouse.engine import get_engine
 from cinegraph_assets.warehouse.migrate import upgrade
 from cinegraph_assets_tests.support.shared_data import shared_data
-from cinegraph_assets_tests.warehouse.test_catalog import movie_payload, snapshot, stage
+from cinegraph_assets_tests.support.movies import movie_payload, snapshot, stage
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 
@@ -188,7 +188,7 @@ def test_postgresql_without_copy_stores_the_same_rows(postgres_warehouse_url, mo
 def test_two_discoveries_of_the_same_year_at_once(postgres_warehouse_url):
     """A backfill and the daily sync discovering one year with slightly different results (churn):
     both finish (no deadlock), and the warehouse holds the later one's view."""
-    from cinegraph_assets_tests.warehouse.test_catalog import discovered, window
+    from cinegraph_assets_tests.support.movies import discovered, window
 
     upgrade(postgres_warehouse_url)
     engine = get_engine(postgres_warehouse_url)
